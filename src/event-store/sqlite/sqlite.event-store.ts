@@ -1,0 +1,391 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventData,
+  EventFilter,
+  EventStore,
+  ExpectedRevision,
+  JsonObject,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+} from '../event-store.port';
+import { GENESIS_HASH, chainHash } from '../hash-chain';
+import { validateAppend } from '../append-validation';
+
+interface EventRow {
+  position: number;
+  stream: string;
+  revision: number;
+  id: string;
+  type: string;
+  data: string;
+  metadata: string;
+  created: number;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: EventData[];
+  expected: ExpectedRevision;
+  resolve(result: AppendResult): void;
+  reject(error: unknown): void;
+}
+
+const COLUMNS = 'position, stream, revision, id, type, data, metadata, created';
+const SUBSCRIPTION_PAGE = 512;
+
+function positionOf(sequence: number | bigint): Position {
+  const value = BigInt(sequence);
+  return { commit: value, prepare: value };
+}
+
+function toRecorded(row: EventRow): RecordedEvent {
+  return {
+    stream: row.stream,
+    revision: BigInt(row.revision),
+    id: row.id,
+    type: row.type,
+    data: JSON.parse(row.data) as JsonObject,
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    position: positionOf(row.position),
+    created: new Date(row.created),
+  };
+}
+
+/**
+ * The embedded default store: one SQLite file (WAL, synchronous=FULL) through Node's built-in `node:sqlite`.
+ *
+ * Group commit: every append that arrives in the same turn of the event loop is queued and written by one
+ * transaction at `setImmediate`, so N concurrent writers pay for one fsync, yet each append still succeeds or
+ * fails on its own (a savepoint per append) and is acknowledged only after the COMMIT is durable.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: DatabaseSync;
+  private readonly statements: {
+    head: StatementSync;
+    idsFrom: StatementSync;
+    insert: StatementSync;
+    exists: StatementSync;
+    forwards: StatementSync;
+    backwards: StatementSync;
+  };
+  private readonly filteredReads = new Map<string, StatementSync>();
+  private pending: PendingAppend[] = [];
+  private flushTimer: NodeJS.Immediate | null = null;
+  private closed = false;
+  /** Bumped after every commit; subscriptions wait for it to move before reading again. */
+  private commitCount = 0;
+  private readonly commitWaiters = new Set<() => void>();
+  private readonly subscriptions = new Set<SqliteSubscription>();
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new DatabaseSync(path);
+    this.db.exec(`
+      PRAGMA journal_mode = WAL;
+      PRAGMA synchronous = FULL;
+      PRAGMA busy_timeout = 5000;
+      CREATE TABLE IF NOT EXISTS events (
+        position INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: a position is never reused
+        stream   TEXT    NOT NULL,
+        revision INTEGER NOT NULL,
+        id       TEXT    NOT NULL,
+        type     TEXT    NOT NULL,
+        data     TEXT    NOT NULL,
+        metadata TEXT    NOT NULL,
+        created  INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
+      CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
+    `);
+    this.statements = {
+      head: this.db.prepare('SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
+      idsFrom: this.db.prepare(
+        'SELECT position, id FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      exists: this.db.prepare('SELECT 1 FROM events WHERE stream = ? LIMIT 1'),
+      forwards: this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
+      ),
+      backwards: this.db.prepare(
+        `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+      ),
+    };
+  }
+
+  append(stream: string, events: EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new Error('Event store is closed'));
+    try {
+      validateAppend(stream, events);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.pending.push({ stream, events, expected: options.expectedRevision ?? 'any', resolve, reject });
+      this.flushTimer ??= setImmediate(() => this.flush());
+    });
+  }
+
+  async readStream(stream: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const direction = options.direction ?? 'forwards';
+    const limit = options.maxCount ?? -1;
+    const from = options.fromRevision ?? (direction === 'forwards' ? 'start' : 'end');
+    let rows: EventRow[];
+    if (direction === 'forwards') {
+      rows = from === 'end' ? [] : (this.statements.forwards.all(stream, from === 'start' ? 0 : from, limit) as unknown as EventRow[]);
+    } else {
+      const start = from === 'end' ? Number.MAX_SAFE_INTEGER : from === 'start' ? 0 : from;
+      rows = this.statements.backwards.all(stream, start, limit) as unknown as EventRow[];
+    }
+    if (rows.length === 0 && !this.statements.exists.get(stream)) throw new StreamNotFound(stream);
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    return this.readAllNow(options.after, options.maxCount ?? -1, options.filter);
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription {
+    const subscription = new SqliteSubscription(this, options, handler, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('Event store is closed');
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) {
+      clearImmediate(this.flushTimer);
+      this.flush();
+    }
+    const stopping = [...this.subscriptions].map((s) => s.stop());
+    this.wakeWaiters();
+    await Promise.all(stopping);
+    this.db.close();
+  }
+
+  /** Used by subscriptions: the commit counter they compare against, and a wait for it to move. */
+  get commits(): number {
+    return this.commitCount;
+  }
+
+  waitForCommit(seen: number): Promise<void> {
+    if (this.commitCount !== seen || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.commitWaiters.add(resolve));
+  }
+
+  readAllNow(after: Position | undefined, limit: number, filter: EventFilter | undefined): RecordedEvent[] {
+    const statement = this.filteredRead(filter);
+    const start = after ? Number(after.commit) : 0;
+    const params: (string | number)[] = [start, ...(filter?.streamPrefixes ?? []), ...(filter?.eventTypes ?? []), limit];
+    return (statement.all(...params) as unknown as EventRow[]).map(toRecorded);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private filteredRead(filter: EventFilter | undefined): StatementSync {
+    const prefixes = filter?.streamPrefixes?.length ?? 0;
+    const types = filter?.eventTypes?.length ?? 0;
+    const key = `${prefixes}/${types}`;
+    let statement = this.filteredReads.get(key);
+    if (!statement) {
+      // Numbered placeholders: each prefix is bound once and used twice. substr() rather than LIKE, which
+      // would treat '_' in a prefix as a wildcard and ignore case.
+      let n = 1;
+      const where = [`position > ?${n++}`];
+      if (prefixes) {
+        const clauses = Array.from({ length: prefixes }, () => `substr(stream, 1, length(?${n})) = ?${n++}`);
+        where.push(`(${clauses.join(' OR ')})`);
+      }
+      if (types) where.push(`type IN (${Array.from({ length: types }, () => `?${n++}`).join(', ')})`);
+      const sql = `SELECT ${COLUMNS} FROM events WHERE ${where.join(' AND ')} ORDER BY position ASC LIMIT ?${n}`;
+      statement = this.db.prepare(sql);
+      this.filteredReads.set(key, statement);
+    }
+    return statement;
+  }
+
+  private flush(): void {
+    this.flushTimer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const outcomes: ({ ok: AppendResult } | { error: unknown })[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const request of batch) {
+        this.db.exec('SAVEPOINT append');
+        try {
+          outcomes.push({ ok: this.write(request) });
+          this.db.exec('RELEASE append');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO append');
+          this.db.exec('RELEASE append');
+          outcomes.push({ error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      // The transaction as a whole failed (disk full, I/O error): nothing in it is durable, so no one is told yes.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      for (const request of batch) request.reject(error);
+      return;
+    }
+    this.commitCount += 1;
+    this.wakeWaiters();
+    batch.forEach((request, i) => {
+      const outcome = outcomes[i];
+      if ('ok' in outcome) request.resolve(outcome.ok);
+      else request.reject(outcome.error);
+    });
+  }
+
+  private wakeWaiters(): void {
+    const waiters = [...this.commitWaiters];
+    this.commitWaiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /** Checks the expectation, then writes; runs inside the batch transaction. */
+  private write({ stream, events, expected }: PendingAppend): AppendResult {
+    const head = this.statements.head.get(stream) as { revision: number; metadata: string } | undefined;
+    const current = head ? BigInt(head.revision) : null;
+    const actual = current ?? 'no_stream';
+
+    if (expected !== 'any' && expected !== 'stream_exists') {
+      const expectedLast = expected === 'no_stream' ? -1n : expected;
+      const currentLast = current ?? -1n;
+      if (currentLast !== expectedLast) {
+        // A retry of an append that already succeeded finds its own events right after the expected revision.
+        const replay = currentLast > expectedLast ? this.replayOf(stream, events, expectedLast + 1n) : null;
+        if (replay) return replay;
+        throw new WrongExpectedVersion(stream, expected, actual);
+      }
+    } else {
+      if (expected === 'stream_exists' && current === null) throw new WrongExpectedVersion(stream, expected, actual);
+      if (current !== null && events.length > 0 && current + 1n >= BigInt(events.length)) {
+        const replay = this.replayOf(stream, events, current + 1n - BigInt(events.length));
+        if (replay) return replay;
+      }
+    }
+
+    let prev = head ? (JSON.parse(head.metadata) as JsonObject).hash as string : GENESIS_HASH;
+    let revision = current ?? -1n;
+    let position = 0n;
+    const created = Date.now();
+    for (const event of events) {
+      revision += 1n;
+      const metadata: JsonObject = { ...(event.metadata ?? {}) };
+      const hash = chainHash(prev, { stream, revision, id: event.id, type: event.type, data: event.data, metadata });
+      metadata.hash = hash;
+      const result = this.statements.insert.run(
+        stream,
+        revision,
+        event.id,
+        event.type,
+        JSON.stringify(event.data),
+        JSON.stringify(metadata),
+        created,
+      );
+      position = BigInt(result.lastInsertRowid);
+      prev = hash;
+    }
+    if (events.length === 0) {
+      // An empty append only checks the expectation; it reports the stream as it stands.
+      if (current === null) return { nextExpectedRevision: -1n, position: positionOf(0) };
+      const last = this.statements.idsFrom.get(stream, current, 1) as { position: number };
+      return { nextExpectedRevision: current, position: positionOf(last.position) };
+    }
+    return { nextExpectedRevision: revision, position: positionOf(position) };
+  }
+
+  /** The result of an earlier identical append starting at `from`, or null if the events there differ. */
+  private replayOf(stream: string, events: EventData[], from: bigint): AppendResult | null {
+    if (events.length === 0) return null;
+    const rows = this.statements.idsFrom.all(stream, from, events.length) as { position: number; id: string }[];
+    if (rows.length !== events.length || rows.some((row, i) => row.id !== events[i].id)) return null;
+    return {
+      nextExpectedRevision: from + BigInt(events.length) - 1n,
+      position: positionOf(rows[rows.length - 1].position),
+    };
+  }
+}
+
+/** A catch-up subscription: pages through stored events, then waits for commits and reads what they added. */
+class SqliteSubscription implements Subscription {
+  live = false;
+  readonly caughtUp: Promise<void>;
+  private stopped = false;
+  private readonly done: Promise<void>;
+  private settleCaughtUp!: { resolve(): void; reject(error: unknown): void };
+  private wakeFromStop: (() => void) | null = null;
+
+  constructor(
+    private readonly store: SqliteEventStore,
+    private readonly options: SubscribeOptions,
+    private readonly handler: SubscriptionHandler,
+    private readonly onFinished: () => void,
+  ) {
+    this.caughtUp = new Promise<void>((resolve, reject) => (this.settleCaughtUp = { resolve, reject }));
+    this.caughtUp.catch(() => undefined); // reported through onError; awaiting it is optional
+    this.done = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeFromStop?.();
+    await this.done;
+  }
+
+  private async run(): Promise<void> {
+    let after = this.options.after;
+    try {
+      // Let the caller finish wiring up before the first event arrives.
+      await Promise.resolve();
+      while (!this.stopped && !this.store.isClosed) {
+        const seen = this.store.commits;
+        const page = this.store.readAllNow(after, SUBSCRIPTION_PAGE, this.options.filter);
+        for (const event of page) {
+          if (this.stopped) return;
+          await this.handler.onEvent(event);
+          after = event.position;
+        }
+        if (page.length < SUBSCRIPTION_PAGE) {
+          if (!this.live) {
+            this.live = true;
+            this.settleCaughtUp.resolve();
+            this.handler.onCaughtUp?.();
+          }
+          const stopped = new Promise<void>((resolve) => (this.wakeFromStop = resolve));
+          await Promise.race([this.store.waitForCommit(seen), stopped]);
+          this.wakeFromStop = null;
+        }
+      }
+    } catch (error) {
+      this.settleCaughtUp.reject(error);
+      this.handler.onError?.(error);
+    } finally {
+      this.settleCaughtUp.resolve();
+      this.onFinished();
+    }
+  }
+}

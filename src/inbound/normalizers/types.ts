@@ -1,0 +1,56 @@
+/**
+ * The normalized shape every inbound vendor payload is turned into. The raw payload is stored verbatim
+ * beside it (AlertReceived), so this shape only carries what dedup, incidents and triage need.
+ */
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Formats a source can be configured with; 'auto' (see index.ts) detects one of these. */
+export const VENDOR_FORMATS = ['crowdstrike', 'alertmanager', 'pagerduty', 'splunk', 'defender_o365', 'generic'] as const;
+export type VendorFormat = (typeof VENDOR_FORMATS)[number];
+
+/**
+ * 'unknown' is not a format a source can ask for: it is what an alert says when no vendor shape fitted
+ * and the fallback normalizer produced it (normalization: 'fallback').
+ */
+export type AlertVendor = VendorFormat | 'unknown';
+
+/** resolve/acknowledge act on the incident already opened for the same vendor_alert_id and open nothing. */
+export type AlertAction = 'trigger' | 'resolve' | 'acknowledge';
+
+export interface Indicators {
+  emails: string[];
+  urls: string[];
+  domains: string[];
+  ips: string[];
+  hashes: string[];
+}
+
+export interface NormalizedAlert {
+  vendor: AlertVendor;
+  /** Stable id from the payload, or 'sha256:<hex>' of the canonical (RFC 8785) JSON of the item when it has none. */
+  vendor_alert_id: string;
+  title: string;
+  severity: Severity;
+  /** The vendor's own severity value as text ('4', 'high', '85'), null when the payload has none. */
+  raw_severity: string | null;
+  /** ISO 8601 UTC. */
+  occurred_at: string;
+  category: string | null;
+  host?: string;
+  user?: string;
+  indicators: Indicators;
+  action: AlertAction;
+  normalization: 'vendor' | 'fallback';
+}
+
+export interface NormalizeContext {
+  /** Used when the payload carries no usable time. */
+  receivedAt: Date;
+  /** Per-source override: vendor value (case-insensitive) → severity, applied before the vendor's own mapping. */
+  severityMapping?: Readonly<Record<string, Severity>>;
+  /** When the payload has no (recognisable) severity; 'medium' when unset. */
+  defaultSeverity?: Severity;
+}
+
+export type JsonRecord = Record<string, unknown>;
