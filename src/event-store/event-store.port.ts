@@ -85,7 +85,7 @@ export interface SubscribeOptions {
 export interface SubscriptionHandler {
   /** Awaited before the next event is handed over, so a consumer can checkpoint after it returns. */
   onEvent(event: RecordedEvent): Promise<void> | void;
-  /** Called each time the subscription has read everything stored so far and goes live. */
+  /** Called once, when the subscription has read everything stored so far and goes live. */
   onCaughtUp?(): void;
   /** The subscription stops after a handler or store error; the error is reported here. */
   onError?(error: unknown): void;
@@ -93,14 +93,19 @@ export interface SubscriptionHandler {
 
 export interface Subscription {
   readonly live: boolean;
-  /** Resolves when the subscription first catches up; rejects if it fails before that. */
+  /** Resolves when the subscription first catches up; rejects if it fails or is stopped before that. */
   readonly caughtUp: Promise<void>;
-  /** Stops delivering; resolves once the handler in progress (if any) has returned. */
+  /** Stops delivering; resolves once the handler in progress (if any) has returned, so never await it there. */
   stop(): Promise<void>;
 }
 
 export interface EventStore {
-  /** Atomic: all events or none. Throws WrongExpectedVersion on a revision mismatch. */
+  /**
+   * Atomic: all events (at least one, lower-case uuid ids) or none. Throws WrongExpectedVersion on a revision
+   * mismatch. A retry of an append that succeeded (same ids, same expectation) returns the original result
+   * without writing again: for an exact expectation wherever the events now stand, for 'any' and
+   * 'stream_exists' while they are still the stream's last events (EventStoreDB's own guarantee is no wider).
+   */
   append(stream: string, events: EventData[], options?: AppendOptions): Promise<AppendResult>;
   /** Throws StreamNotFound if the stream has no events. */
   readStream(stream: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;

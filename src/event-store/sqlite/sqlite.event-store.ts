@@ -282,7 +282,7 @@ export class SqliteEventStore implements EventStore {
       }
     } else {
       if (expected === 'stream_exists' && current === null) throw new WrongExpectedVersion(stream, expected, actual);
-      if (current !== null && events.length > 0 && current + 1n >= BigInt(events.length)) {
+      if (current !== null && current + 1n >= BigInt(events.length)) {
         const replay = this.replayOf(stream, events, current + 1n - BigInt(events.length));
         if (replay) return replay;
       }
@@ -309,18 +309,11 @@ export class SqliteEventStore implements EventStore {
       position = BigInt(result.lastInsertRowid);
       prev = hash;
     }
-    if (events.length === 0) {
-      // An empty append only checks the expectation; it reports the stream as it stands.
-      if (current === null) return { nextExpectedRevision: -1n, position: positionOf(0) };
-      const last = this.statements.idsFrom.get(stream, current, 1) as { position: number };
-      return { nextExpectedRevision: current, position: positionOf(last.position) };
-    }
     return { nextExpectedRevision: revision, position: positionOf(position) };
   }
 
   /** The result of an earlier identical append starting at `from`, or null if the events there differ. */
   private replayOf(stream: string, events: EventData[], from: bigint): AppendResult | null {
-    if (events.length === 0) return null;
     const rows = this.statements.idsFrom.all(stream, from, events.length) as { position: number; id: string }[];
     if (rows.length !== events.length || rows.some((row, i) => row.id !== events[i].id)) return null;
     return {
@@ -384,7 +377,7 @@ class SqliteSubscription implements Subscription {
       this.settleCaughtUp.reject(error);
       this.handler.onError?.(error);
     } finally {
-      this.settleCaughtUp.resolve();
+      this.settleCaughtUp.reject(new Error('Subscription stopped before it caught up'));
       this.onFinished();
     }
   }
