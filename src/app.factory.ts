@@ -1,0 +1,108 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/config';
+import { SecretBox, resolveMasterKey } from './config/secret-box';
+import { ReadSideRunner } from './cqrs/read-side.runner';
+import { parseJsonBody } from './http/json-body';
+import { NestPinoLogger, createLogger } from './observability/logger';
+import { InstanceService } from './organisations/instance.service';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The exact bytes of a JSON body, for routes that verify signatures over them. */
+    rawBody?: Buffer;
+  }
+  interface FastifyContextConfig {
+    /** Leave the JSON body unparsed (request.body undefined): the route parses it after authenticating. */
+    rawJsonBody?: boolean;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+export interface CreateAppOptions {
+  logger?: Logger;
+}
+
+/**
+ * Builds the whole application (used by main.ts, the OpenAPI generator and the tests), initialised, with the
+ * read side running and the instance bootstrapped, but not yet listening.
+ */
+export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const logger = options.logger ?? createLogger(config);
+  const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
+  if (masterKey.generated) {
+    logger.warn({ file: masterKey.file }, 'TW_MASTER_KEY is not set: generated a master key for stored secrets in the data directory (mode 0600). Back it up with the data.');
+  }
+
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimit,
+    // An incoming X-Request-Id is kept when it is sane, so a caller can correlate; otherwise a uuid.
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    forceCloseConnections: 'idle',
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, new SecretBox(masterKey.key)), adapter, {
+    logger: new NestPinoLogger(logger),
+    bodyParser: false,
+  });
+  configureFastify(app.getHttpAdapter().getInstance(), config);
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+  });
+
+  await app.init();
+  app.get(ReadSideRunner).start();
+  await app.get(InstanceService).initialise();
+  return app;
+}
+
+export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Towline')
+    .setDescription(
+      'Open security webhook hub: signed inbound alerts, incidents and auto-triage, signed outbound security events, ' +
+        'on an immutable event stream. Errors are always {"error":{"code","message"}}.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'tw_…', description: 'Towline API key' })
+    .build();
+  return SwaggerModule.createDocument(app, config, {
+    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
+  });
+}
+
+function configureFastify(fastify: FastifyInstance, config: AppConfig): void {
+  // JSON only: any other media type is answered 415 by Fastify itself.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: config.bodyLimit },
+    (request: FastifyRequest, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+      request.rawBody = body;
+      if (request.routeOptions.config?.rawJsonBody) return done(null, undefined);
+      if (body.length === 0) return done(null, undefined);
+      try {
+        done(null, parseJsonBody(body));
+      } catch (error) {
+        done(error as Error);
+      }
+    },
+  );
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+}

@@ -1,0 +1,43 @@
+import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { AuthGuard } from './auth/auth.guard';
+import type { AppConfig } from './config/config';
+import type { SecretBox } from './config/secret-box';
+import { CoreModule } from './core.module';
+import { invalidRequest } from './http/app-error';
+import { ErrorFilter } from './http/error.filter';
+import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { HealthController } from './observability/health.controller';
+import { OrganisationsModule } from './organisations/organisations.module';
+
+/**
+ * Request validation: unknown fields are refused (not silently dropped), types are not coerced, and the
+ * failing fields are listed in `details`.
+ */
+const validation = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  transformOptions: { enableImplicitConversion: false },
+  exceptionFactory: (errors) => {
+    const details = errors.map((e) => ({ field: e.property, problems: Object.values(e.constraints ?? { invalid: 'is invalid' }) }));
+    return invalidRequest(details.flatMap((d) => d.problems).join('; ') || 'Invalid request body', details);
+  },
+});
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule],
+      controllers: [HealthController],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_PIPE, useValue: validation },
+        { provide: APP_FILTER, useClass: ErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
+      ],
+    };
+  }
+}

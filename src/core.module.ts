@@ -1,0 +1,49 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
+import { join } from 'node:path';
+import { APP_CONFIG, type AppConfig } from './config/config';
+import { SECRET_BOX, SecretBox } from './config/secret-box';
+import { AggregateStore } from './cqrs/aggregate-store';
+import { ReadSideRunner } from './cqrs/read-side.runner';
+import { EVENT_STORE, type EventStore } from './event-store/event-store.port';
+import { EventStoreDbEventStore } from './event-store/eventstoredb/eventstoredb.event-store';
+import { SqliteEventStore } from './event-store/sqlite/sqlite.event-store';
+import { READ_MODEL_DATABASE, ReadModelDatabase } from './read-model/read-model.database';
+
+export function openEventStore(config: AppConfig): EventStore {
+  if (config.eventStore.kind === 'eventstoredb') return EventStoreDbEventStore.fromConnectionString(config.eventStore.connectionString);
+  return new SqliteEventStore(config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, 'towline.db'));
+}
+
+/** What every capability stands on: config, the event store, read models, the secret box, the CQRS wiring. */
+@Global()
+@Module({})
+export class CoreModule implements OnApplicationShutdown {
+  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+    return {
+      module: CoreModule,
+      imports: [CqrsModule.forRoot(), DiscoveryModule],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: SECRET_BOX, useValue: secretBox },
+        { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
+        { provide: READ_MODEL_DATABASE, useFactory: () => new ReadModelDatabase(config.dataDir) },
+        AggregateStore,
+        ReadSideRunner,
+      ],
+      exports: [APP_CONFIG, SECRET_BOX, EVENT_STORE, READ_MODEL_DATABASE, AggregateStore, ReadSideRunner, CqrsModule],
+    };
+  }
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(READ_MODEL_DATABASE) private readonly readModels: ReadModelDatabase,
+  ) {}
+
+  /** After the read side stopped (beforeApplicationShutdown): flush the group commit, then close. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+    this.readModels.close();
+  }
+}

@@ -1,0 +1,78 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { IEvent } from '@nestjs/cqrs';
+import { StreamNotFound, WrongExpectedVersion } from '../event-store/event-store.errors';
+import { EVENT_STORE, type AppendResult, type EventStore, type ExpectedRevision } from '../event-store/event-store.port';
+import { conflict } from '../http/app-error';
+import { hydrate, toEventData } from './domain-event';
+import { eventMetadata } from './request-context';
+
+/** An aggregate as a fold over its stream (the decider pattern): state is never stored, only derived. */
+export interface Aggregate<S> {
+  initial(): S;
+  evolve(state: S, event: IEvent): S;
+}
+
+export interface Loaded<S> {
+  state: S;
+  revision: ExpectedRevision;
+}
+
+export interface Decided<S> {
+  state: S;
+  events: IEvent[];
+  /** null when the decision produced no events (an idempotent no-op). */
+  appended: AppendResult | null;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * Command side: load an aggregate from its stream, decide, append with the revision that was loaded. A
+ * concurrent writer makes the append fail; the command is then re-decided on the fresh state, a bounded
+ * number of times, and finally answered 409 `conflict` — never silently overwritten.
+ */
+@Injectable()
+export class AggregateStore {
+  private readonly logger = new Logger(AggregateStore.name);
+
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  async load<S>(stream: string, aggregate: Aggregate<S>): Promise<Loaded<S>> {
+    let state = aggregate.initial();
+    try {
+      const events = await this.store.readStream(stream);
+      for (const recorded of events) {
+        const event = hydrate(recorded);
+        if (event) state = aggregate.evolve(state, event);
+      }
+      return { state, revision: events.length ? events[events.length - 1].revision : 'no_stream' };
+    } catch (error) {
+      if (error instanceof StreamNotFound) return { state, revision: 'no_stream' };
+      throw error;
+    }
+  }
+
+  /** `decide` may throw an AppError to refuse the command; it runs again after a concurrency conflict. */
+  async execute<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
+    for (let attempt = 1; ; attempt++) {
+      const { state, revision } = await this.load(stream, aggregate);
+      const events = decide(state);
+      if (events.length === 0) return { state, events, appended: null };
+      const metadata = eventMetadata();
+      try {
+        const appended = await this.store.append(
+          stream,
+          events.map((e) => toEventData(e, metadata)),
+          { expectedRevision: revision },
+        );
+        return { state: events.reduce(aggregate.evolve, state), events, appended };
+      } catch (error) {
+        if (!(error instanceof WrongExpectedVersion)) throw error;
+        if (attempt >= MAX_ATTEMPTS) {
+          this.logger.warn(`Giving up on ${stream} after ${attempt} conflicting attempts`);
+          throw conflict(`The resource changed concurrently; retry the request`);
+        }
+      }
+    }
+  }
+}
