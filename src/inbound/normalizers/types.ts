@@ -5,7 +5,10 @@
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Formats a source can be configured with; 'auto' (see index.ts) detects one of these. */
+/**
+ * Formats a source can be configured with; 'auto' (see index.ts) detects one of them, trying them in this order
+ * (most distinctive shape first, the loosest — generic — last).
+ */
 export const VENDOR_FORMATS = ['crowdstrike', 'alertmanager', 'pagerduty', 'splunk', 'defender_o365', 'generic'] as const;
 export type VendorFormat = (typeof VENDOR_FORMATS)[number];
 
@@ -54,3 +57,11 @@ export interface NormalizeContext {
 }
 
 export type JsonRecord = Record<string, unknown>;
+
+/** One per vendor module. `matches` is both auto-detection and the "does this payload fit" check. */
+export interface VendorNormalizer {
+  readonly format: VendorFormat;
+  matches(payload: unknown): payload is JsonRecord;
+  /** Only called with payloads `matches` accepted; returns at least one alert. */
+  normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[];
+}

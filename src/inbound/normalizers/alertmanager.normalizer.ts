@@ -1,0 +1,87 @@
+import { isIP } from 'node:net';
+import { normalizeFallback } from './fallback.normalizer';
+import { indicatorCollector } from './indicators';
+import { rawSeverity, resolveSeverity, severityFromWord } from './severity';
+import { occurredAt } from './time';
+import type { JsonRecord, NormalizeContext, NormalizedAlert, VendorNormalizer } from './types';
+import { buildAlert, derivedId, firstText, isRecord, text, title } from './values';
+
+/**
+ * Prometheus Alertmanager webhook (version "4"; Grafana's webhook contact point sends the same shape):
+ * one alert per item of `alerts`. The fingerprint is Alertmanager's hash of the label set and stays the same
+ * from firing to resolved, so a resolved item finds the incident its firing item opened; without one the id
+ * is derived from the labels alone, for the same reason. labels.severity is a convention, not a schema:
+ * critical/page → critical, error → high, warning → medium, info/none → info (severity.ts holds the words).
+ */
+function matches(payload: unknown): payload is JsonRecord {
+  return (
+    isRecord(payload) &&
+    Array.isArray(payload.alerts) &&
+    payload.alerts.length > 0 &&
+    ('groupKey' in payload || 'version' in payload)
+  );
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const [key, child] of Object.entries(value)) {
+    const found = text(child);
+    if (found !== undefined) out[key] = found;
+  }
+  return out;
+}
+
+/** instance is the scrape target: host:port, [v6]:port, or a URL for blackbox probes. */
+export function hostOfInstance(instance: string | undefined): string | undefined {
+  if (instance === undefined) return undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(instance)) {
+    try {
+      return new URL(instance).hostname.replace(/^\[(.*)\]$/, '$1') || undefined;
+    } catch {
+      return instance;
+    }
+  }
+  if (isIP(instance) === 6) return instance;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(instance);
+  if (bracketed) return bracketed[1];
+  return instance.replace(/:\d+$/, '');
+}
+
+function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeContext): NormalizedAlert {
+  const ownLabels = stringRecord(item.labels);
+  // Items normally repeat the common labels; merging covers senders that only put them at the top.
+  const labels = { ...stringRecord(payload.commonLabels), ...ownLabels };
+  const annotations = { ...stringRecord(payload.commonAnnotations), ...stringRecord(item.annotations) };
+  const resolved = (text(item.status) ?? text(payload.status)) === 'resolved';
+  const raw = rawSeverity(labels.severity);
+
+  const indicators = indicatorCollector();
+  indicators.walk(labels);
+  // runbook_url, dashboard_url and the like link to the team's own tools, not to evidence.
+  indicators.walk(annotations, (key) => /url$/i.test(key));
+
+  return buildAlert({
+    vendor: 'alertmanager',
+    vendor_alert_id: text(item.fingerprint) ?? derivedId(Object.keys(ownLabels).length > 0 ? ownLabels : labels),
+    title: title(firstText(annotations.summary, annotations.title, labels.alertname) ?? 'Alertmanager alert'),
+    severity: resolveSeverity(ctx, severityFromWord, raw),
+    raw_severity: raw,
+    // A resolved item happened when it ended; a firing one when it started (endsAt is then Go's zero time or a
+    // future expiry, never the event's time).
+    occurred_at: resolved ? occurredAt(ctx.receivedAt, item.endsAt, item.startsAt) : occurredAt(ctx.receivedAt, item.startsAt),
+    category: firstText(labels.category, labels.alertname) ?? null,
+    // An explicit host label is a statement about the affected machine; instance is only where Prometheus scraped.
+    host: firstText(labels.host, labels.hostname, hostOfInstance(labels.instance)),
+    indicators: indicators.result(),
+    action: resolved ? 'resolve' : 'trigger',
+    normalization: 'vendor',
+  });
+}
+
+function normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[] {
+  const alerts = Array.isArray(payload.alerts) ? payload.alerts : [];
+  return alerts.map((item) => (isRecord(item) ? normalizeItem(payload, item, ctx) : normalizeFallback(item, ctx)));
+}
+
+export const alertmanagerNormalizer: VendorNormalizer = { format: 'alertmanager', matches, normalize };
