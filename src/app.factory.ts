@@ -57,7 +57,6 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
   });
   configureFastify(app.getHttpAdapter().getInstance(), config);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',

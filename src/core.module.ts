@@ -39,10 +39,15 @@ export class CoreModule implements OnApplicationShutdown {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DATABASE) private readonly readModels: ReadModelDatabase,
+    private readonly readSide: ReadSideRunner,
   ) {}
 
-  /** After the read side stopped (beforeApplicationShutdown): flush the group commit, then close. */
+  /**
+   * Nest runs this after the HTTP server has closed (in-flight requests done). Order matters: consumers
+   * finish their current event, then the group commit is flushed and the store closed.
+   */
   async onApplicationShutdown(): Promise<void> {
+    await this.readSide.stop();
     await this.store.close();
     this.readModels.close();
   }

@@ -34,6 +34,8 @@ const MAX_ATTEMPTS = 5;
 @Injectable()
 export class AggregateStore {
   private readonly logger = new Logger(AggregateStore.name);
+  /** Tail of the queue of commands per stream in this process. */
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
@@ -52,8 +54,23 @@ export class AggregateStore {
     }
   }
 
-  /** `decide` may throw an AppError to refuse the command; it runs again after a concurrency conflict. */
-  async execute<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
+  /**
+   * `decide` may throw an AppError to refuse the command; it runs again after a concurrency conflict.
+   * Commands on one stream are queued in this process, so they never conflict with each other; the retries
+   * are for writers in other processes (several instances on one EventStoreDB).
+   */
+  execute<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
+    const previous = this.queues.get(stream) ?? Promise.resolve();
+    const run = previous.then(() => this.decideAndAppend(stream, aggregate, decide));
+    const tail = run.catch(() => undefined);
+    this.queues.set(stream, tail);
+    void tail.then(() => {
+      if (this.queues.get(stream) === tail) this.queues.delete(stream);
+    });
+    return run;
+  }
+
+  private async decideAndAppend<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision } = await this.load(stream, aggregate);
       const events = decide(state);
@@ -72,6 +89,8 @@ export class AggregateStore {
           this.logger.warn(`Giving up on ${stream} after ${attempt} conflicting attempts`);
           throw conflict(`The resource changed concurrently; retry the request`);
         }
+        // Jittered backoff, so competing instances do not collide again in lockstep.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
       }
     }
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { CommandBus, type ICommand, type IEvent } from '@nestjs/cqrs';
 import { lastValueFrom, of, toArray, type Observable } from 'rxjs';
@@ -48,7 +48,7 @@ interface Running {
  * the well-known way an @nestjs/cqrs saga silently dies.
  */
 @Injectable()
-export class ReadSideRunner implements OnModuleInit, BeforeApplicationShutdown {
+export class ReadSideRunner implements OnModuleInit {
   private readonly logger = new Logger(ReadSideRunner.name);
   private readonly consumers = new Map<string, Running>();
   private stopping = false;
@@ -82,8 +82,8 @@ export class ReadSideRunner implements OnModuleInit, BeforeApplicationShutdown {
     for (const running of this.consumers.values()) this.subscribe(running);
   }
 
-  // Before the store closes (onApplicationShutdown): in-flight handlers finish first.
-  async beforeApplicationShutdown(): Promise<void> {
+  /** Stops every consumer after its in-flight event; called by CoreModule before the store closes. */
+  async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(
       [...this.consumers.values()].map(async (running) => {

@@ -330,7 +330,9 @@ class SqliteSubscription implements Subscription {
   private stopped = false;
   private readonly done: Promise<void>;
   private settleCaughtUp!: { resolve(): void; reject(error: unknown): void };
-  private wakeFromStop: (() => void) | null = null;
+  /** Resolves when stop() is called, so a subscription waiting for the next commit wakes up at once. */
+  private readonly stopSignal: Promise<void>;
+  private signalStop!: () => void;
 
   constructor(
     private readonly store: SqliteEventStore,
@@ -340,12 +342,13 @@ class SqliteSubscription implements Subscription {
   ) {
     this.caughtUp = new Promise<void>((resolve, reject) => (this.settleCaughtUp = { resolve, reject }));
     this.caughtUp.catch(() => undefined); // reported through onError; awaiting it is optional
+    this.stopSignal = new Promise<void>((resolve) => (this.signalStop = resolve));
     this.done = this.run();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.wakeFromStop?.();
+    this.signalStop();
     await this.done;
   }
 
@@ -368,9 +371,7 @@ class SqliteSubscription implements Subscription {
             this.settleCaughtUp.resolve();
             this.handler.onCaughtUp?.();
           }
-          const stopped = new Promise<void>((resolve) => (this.wakeFromStop = resolve));
-          await Promise.race([this.store.waitForCommit(seen), stopped]);
-          this.wakeFromStop = null;
+          await Promise.race([this.store.waitForCommit(seen), this.stopSignal]);
         }
       }
     } catch (error) {
