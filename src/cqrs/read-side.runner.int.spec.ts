@@ -11,6 +11,7 @@ import { loadConfig } from '../config/config';
 import { SecretBox } from '../config/secret-box';
 import { CoreModule } from '../core.module';
 import { EVENT_STORE, type EventStore } from '../event-store/event-store.port';
+import { SqliteEventStore } from '../event-store/sqlite/sqlite.event-store';
 import { AppError } from '../http/app-error';
 import { AggregateStore, type Aggregate } from './aggregate-store';
 import { DomainEvent, toEventData, type EventContext } from './domain-event';
@@ -97,7 +98,7 @@ describe('read side fed from the store', () => {
     await app.close();
 
     // Written while nothing was running: picked up after restart, and nothing before it is handled again.
-    const offline = new (await import('../event-store/sqlite/sqlite.event-store')).SqliteEventStore(join(dir, 'towline.db'));
+    const offline = new SqliteEventStore(join(dir, 'towline.db'));
     await offline.append(stream, [toEventData(new ThingHappened(4), {})]);
     await offline.close();
     const again = await boot(dir);
