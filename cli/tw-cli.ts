@@ -1,0 +1,237 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { ApiClient, CliError } from './api-client';
+
+/**
+ * tw-cli: Towline from the command line. Reads TW_URL (default http://localhost:8080) and TW_API_KEY;
+ * --url and --api-key override them. --json prints the server's JSON instead of text.
+ */
+
+interface Source {
+  source: string;
+  organisation_id: string;
+  webhook_path: string;
+  auto_triage: boolean;
+  playbook: string | null;
+  format: string;
+  mode: string;
+  project_id: string | null;
+  managed_by: string;
+  severity_mapping: Record<string, string>;
+  secrets: { id: string; created_at: string; expires_at: string | null }[];
+  secret?: string;
+}
+
+interface GlobalOptions {
+  url: string;
+  apiKey?: string;
+  json?: boolean;
+}
+
+const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'];
+
+function parseBoolean(value: string): boolean {
+  if (/^(true|yes|1|on)$/i.test(value)) return true;
+  if (/^(false|no|0|off)$/i.test(value)) return false;
+  throw new InvalidArgumentError('expected true or false');
+}
+
+/** `critical=critical,4=high` → { critical: 'critical', '4': 'high' } */
+function parseSeverityMapping(value: string): Record<string, string> {
+  const mapping: Record<string, string> = {};
+  for (const pair of value.split(',').filter(Boolean)) {
+    const [vendor, severity] = pair.split('=').map((s) => s.trim());
+    if (!vendor || !severity || !SEVERITIES.includes(severity)) {
+      throw new InvalidArgumentError(`expected vendor=severity pairs, severity one of ${SEVERITIES.join(', ')}`);
+    }
+    mapping[vendor] = severity;
+  }
+  return mapping;
+}
+
+/** `90`, `90s`, `15m`, `24h`, `7d` → seconds */
+function parseDuration(value: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('expected a duration such as 3600, 90s, 15m, 24h or 7d');
+  return Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+}
+
+function parsePositive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function describeSource(source: Source): string {
+  const lines = [
+    `${source.source}  (${source.managed_by === 'config' ? 'from the config file' : 'registered by API'})`,
+    `  receives at   POST ${source.webhook_path}`,
+    `  auto-triage   ${source.auto_triage ? `yes, playbook ${source.playbook ?? '(default)'}` : 'no'}`,
+    `  format        ${source.format}    mode ${source.mode}`,
+  ];
+  if (source.project_id) lines.push(`  project       ${source.project_id}`);
+  if (Object.keys(source.severity_mapping ?? {}).length) {
+    lines.push(`  severities    ${Object.entries(source.severity_mapping).map(([k, v]) => `${k}→${v}`).join(', ')}`);
+  }
+  lines.push(`  secrets       ${source.secrets.map((s) => (s.expires_at ? `${s.id} (until ${s.expires_at})` : `${s.id} (current)`)).join(', ')}`);
+  return lines.join('\n');
+}
+
+export function buildProgram(out: (line: string) => void = (line) => console.log(line)): Command {
+  const program = new Command('tw-cli')
+    .description('Towline, the open security webhook hub, from the command line')
+    .version('0.1.0')
+    .addOption(new Option('--url <url>', 'Towline base URL').env('TW_URL').default('http://localhost:8080'))
+    .addOption(new Option('--api-key <key>', 'API key (tw_…)').env('TW_API_KEY'))
+    .option('--json', 'print the JSON answers as they come')
+    .showHelpAfterError();
+
+  const client = () => {
+    const options = program.opts<GlobalOptions>();
+    return new ApiClient(options.url, options.apiKey);
+  };
+  const json = () => program.opts<GlobalOptions>().json === true;
+  const print = (value: unknown, text: () => string) => out(json() ? JSON.stringify(value, null, 2) : text());
+  const org = (organisation?: string) => ({ organisation_id: organisation });
+
+  const webhook = program.command('webhook').description('inbound webhook sources: the tools that post alerts to Towline');
+
+  webhook
+    .command('add <source>')
+    .description('register a source that posts signed alerts to POST /api/webhooks/<source>')
+    .option('--secret <secret>', 'HMAC signing secret shared with the tool (generated and shown once when omitted)')
+    .option('--auto-triage <bool>', 'run the playbook on its incidents', parseBoolean)
+    .option('--playbook <name>', 'auto-triage playbook, e.g. phishing_triage')
+    .option('--format <format>', 'payload format: auto (default), generic, defender_o365, crowdstrike, splunk, alertmanager, pagerduty')
+    .option('--severity-mapping <pairs>', 'vendor=severity pairs, e.g. critical=critical,4=high', parseSeverityMapping)
+    .option('--project <id>', 'project the alerts belong to')
+    .addOption(new Option('--mode <mode>', 'sync answers with the incident; async queues').choices(['sync', 'async']))
+    .option('--organisation <id>', 'organisation (instance admin key only; default: default)')
+    .action(async (name: string, options) => {
+      const source = await client().request<Source>('POST', '/api/webhooks', {
+        source: name,
+        secret: options.secret,
+        auto_triage: options.autoTriage,
+        playbook: options.playbook,
+        format: options.format,
+        severity_mapping: options.severityMapping,
+        project_id: options.project,
+        mode: options.mode,
+        organisation_id: options.organisation,
+      });
+      print(source, () => {
+        const lines = [`Registered ${describeSource(source)}`];
+        if (source.secret) lines.push(`  secret        ${source.secret}   (shown only now: configure it in the sending tool)`);
+        return lines.join('\n');
+      });
+    });
+
+  webhook
+    .command('list')
+    .description('list the sources')
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (options) => {
+      const sources = await client().request<Source[]>('GET', '/api/webhooks', undefined, org(options.organisation));
+      print(sources, () => (sources.length ? sources.map(describeSource).join('\n\n') : 'No sources registered.'));
+    });
+
+  webhook
+    .command('show <source>')
+    .description('show one source (never its secret)')
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (name: string, options) => {
+      const source = await client().request<Source>('GET', `/api/webhooks/${encodeURIComponent(name)}`, undefined, org(options.organisation));
+      print(source, () => describeSource(source));
+    });
+
+  webhook
+    .command('remove <source>')
+    .description('remove a source: its URL then answers unknown_source')
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (name: string, options) => {
+      await client().request('DELETE', `/api/webhooks/${encodeURIComponent(name)}`, undefined, org(options.organisation));
+      print({ removed: name }, () => `Removed source ${name}.`);
+    });
+
+  webhook
+    .command('rotate-secret <source>')
+    .description('start signing with a new secret; the previous ones keep verifying for the grace period')
+    .option('--secret <secret>', 'the new secret (generated and shown once when omitted)')
+    .option('--grace <duration>', 'how long previous secrets keep verifying, e.g. 24h, 15m, 0 (default 24h)', parseDuration)
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (name: string, options) => {
+      const rotated = await client().request<{ secret_id: string; previous_secrets_expire_at: string; secret?: string }>(
+        'POST',
+        `/api/webhooks/${encodeURIComponent(name)}/secrets`,
+        { secret: options.secret, grace_period_seconds: options.grace },
+        org(options.organisation),
+      );
+      print(rotated, () =>
+        [
+          `Rotated the secret of ${name}: new secret ${rotated.secret_id} is active; previous secrets verify until ${rotated.previous_secrets_expire_at}.`,
+          ...(rotated.secret ? [`  secret  ${rotated.secret}   (shown only now)`] : []),
+        ].join('\n'),
+      );
+    });
+
+  webhook
+    .command('test <source>')
+    .description('send a correctly signed test event through the public endpoint and print the outcome')
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (name: string, options) => {
+      const api = client();
+      const signed = await api.request<{ body: string; headers: Record<string, string> }>(
+        'POST',
+        `/api/webhooks/${encodeURIComponent(name)}/test-event`,
+        undefined,
+        org(options.organisation),
+      );
+      const answer = await api.postRaw(`/api/webhooks/${encodeURIComponent(name)}`, signed.body, signed.headers);
+      const ok = answer.status >= 200 && answer.status < 300;
+      print({ status: answer.status, body: answer.body }, () =>
+        [`POST /api/webhooks/${name} → ${answer.status}`, JSON.stringify(answer.body, null, 2), ok ? 'Test event verified.' : 'Test event refused.'].join(
+          '\n',
+        ),
+      );
+      if (!ok) process.exitCode = 1;
+    });
+
+  program
+    .command('logs')
+    .description("print this instance's recent log records (instance admin key)")
+    .option('--filter <text>', 'only records containing this text, e.g. webhook')
+    .option('--tail <n>', 'how many of the most recent records', parsePositive, 100)
+    .action(async (options) => {
+      const records = await client().request<Record<string, unknown>[]>('GET', '/api/logs', undefined, {
+        filter: options.filter,
+        tail: options.tail,
+      });
+      if (json()) return out(JSON.stringify(records, null, 2));
+      for (const record of records) out(formatRecord(record));
+    });
+
+  return program;
+}
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+
+function formatRecord(record: Record<string, unknown>): string {
+  const { time, level, msg, service: _service, ...fields } = record;
+  const rest = Object.entries(fields)
+    .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(' ');
+  return `${String(time)} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${rest ? `  ${rest}` : ''}`;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      if (error instanceof CliError) {
+        console.error(`error: ${error.code ? `${error.code}: ` : ''}${error.message}`);
+      } else {
+        console.error(error);
+      }
+      process.exitCode = 1;
+    });
+}
