@@ -119,6 +119,15 @@ export interface EventStore {
   close(): Promise<void>;
 }
 
+/**
+ * Where each consumer records the last position it handled, so a restart resumes right after it. Kept beside
+ * the consumer's read models (see ReadModelDatabase), not in the event store: it is derived state.
+ */
+export interface CheckpointStore {
+  checkpoint(consumer: string): Position | undefined;
+  storeCheckpoint(consumer: string, position: Position): void;
+}
+
 export function comparePositions(a: Position, b: Position): number {
   if (a.commit !== b.commit) return a.commit < b.commit ? -1 : 1;
   if (a.prepare !== b.prepare) return a.prepare < b.prepare ? -1 : 1;

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { decodePosition, encodePosition, type Position } from '../event-store/event-store.port';
+import { decodePosition, encodePosition, type CheckpointStore, type Position } from '../event-store/event-store.port';
 
 export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
 
@@ -11,7 +11,7 @@ export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
  * deleting the file, so it trades fsync-per-commit (synchronous=NORMAL) for speed: a crash can only lose
  * work that is redone from the last checkpoint. Each instance keeps its own, even on a shared EventStoreDB.
  */
-export class ReadModelDatabase {
+export class ReadModelDatabase implements CheckpointStore {
   readonly db: DatabaseSync;
   private readonly loadCheckpoint;
   private readonly saveCheckpoint;
@@ -44,19 +44,6 @@ export class ReadModelDatabase {
 
   storeCheckpoint(consumer: string, position: Position): void {
     this.saveCheckpoint.run(consumer, encodePosition(position), Date.now());
-  }
-
-  /** Runs `work` in one transaction: a projection's rows and its checkpoint land together or not at all. */
-  transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
-    }
   }
 
   close(): void {
