@@ -7,7 +7,10 @@ import { CoreModule } from './core.module';
 import { invalidRequest } from './http/app-error';
 import { ErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { InboundModule } from './inbound/inbound.module';
+import { IncidentsModule } from './incidents/incidents.module';
 import { HealthController } from './observability/health.controller';
+import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 
 /**
@@ -30,7 +33,7 @@ export class AppModule {
   static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule],
+      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule],
       controllers: [HealthController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

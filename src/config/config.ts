@@ -51,6 +51,13 @@ export class EnvironmentVariables {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(64 * 1024 * 1024)
   TW_BODY_LIMIT: number = 1024 * 1024;
+
+  /**
+   * Inbound webhooks processed synchronously at once; a request arriving while this many are in flight is
+   * queued (202 "queued") instead of waiting. 0 queues every request.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
+  TW_WEBHOOK_SYNC_LIMIT: number = 256;
 }
 
 export interface AppConfig {
@@ -64,6 +71,8 @@ export interface AppConfig {
   configFile?: string;
   logLevel: EnvironmentVariables['TW_LOG_LEVEL'];
   bodyLimit: number;
+  /** See TW_WEBHOOK_SYNC_LIMIT. */
+  webhookSyncLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -97,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     configFile: vars.TW_CONFIG ? resolve(vars.TW_CONFIG) : undefined,
     logLevel: vars.TW_LOG_LEVEL,
     bodyLimit: vars.TW_BODY_LIMIT,
+    webhookSyncLimit: vars.TW_WEBHOOK_SYNC_LIMIT,
   };
 }
 

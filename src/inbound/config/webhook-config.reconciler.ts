@@ -1,0 +1,133 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { CommandBus } from '@nestjs/cqrs';
+import type { FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { APP_CONFIG, ConfigError, type AppConfig } from '../../config/config';
+import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
+import { AggregateStore } from '../../cqrs/aggregate-store';
+import { hydrate, toEventData } from '../../cqrs/domain-event';
+import { eventMetadata, runWithContext } from '../../cqrs/request-context';
+import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { StreamNotFound } from '../../event-store/event-store.errors';
+import { EVENT_STORE, comparePositions, type EventStore, type ExpectedRevision, type Position } from '../../event-store/event-store.port';
+import { AppError } from '../../http/app-error';
+import { InstanceService } from '../../organisations/instance.service';
+import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
+import type { SourceCommandResult } from '../commands/source.handlers';
+import { WebhookConfigApplied } from '../events/webhook-config.events';
+import { SOURCES_PROJECTION } from '../projections/sources.projection';
+import { Source, sourceStream } from '../source.aggregate';
+import { openSourceSecret } from '../source-secrets';
+import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings } from '../source-settings';
+import { loadWebhookConfig, type SourceDeclaration, type WebhookConfig } from './webhook-config';
+
+export const webhookConfigStream = (organisationId: string) => `webhookConfig-${organisationId}`;
+
+/**
+ * Makes the default organisation's sources match the configuration file at every start, writing only real
+ * changes: a restart with the same file appends nothing. Compared with the sources' own streams (not a
+ * read model), and secrets by opening the sealed ones (sealing is randomised, so ciphertexts never match).
+ * A changed secret is a rotation with the usual grace period, so senders can switch over without errors;
+ * a source the file no longer declares is removed; one registered through the API under a name the file
+ * now declares is taken over by the file.
+ *
+ * The file is read and checked while the application initialises (a mistake stops the boot before anything
+ * is written); it is applied when the server starts listening (Fastify's onReady), because only then is the
+ * instance — and so the default organisation — initialised.
+ */
+@Injectable()
+export class WebhookConfigReconciler implements OnModuleInit {
+  private readonly logger = new Logger('WebhookConfig');
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly commands: CommandBus,
+    private readonly aggregates: AggregateStore,
+    private readonly instance: InstanceService,
+    private readonly organisations: OrganisationsProjection,
+    private readonly readSide: ReadSideRunner,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.config.configFile) return;
+    const declared = loadWebhookConfig(this.config.configFile, process.env);
+    for (const warning of declared.warnings) this.logger.warn(warning);
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    fastify.addHook('onReady', async () => {
+      const id = randomUUID();
+      await runWithContext({ correlationId: id, causationId: id, actor: 'config' }, () => this.reconcile(declared));
+    });
+  }
+
+  async reconcile(declared: WebhookConfig): Promise<void> {
+    const organisationId = this.instance.defaultOrganisationId;
+    if (!organisationId) throw new Error('The instance must be initialised before the configuration file is applied');
+    let last: Position | undefined;
+    const note = (result: SourceCommandResult) => {
+      if (result && (!last || comparePositions(result.position, last) > 0)) last = result.position;
+    };
+
+    for (const source of declared.sources) await this.apply(organisationId, source, note);
+
+    const names = declared.sources.map((s) => s.name).sort();
+    const applied = await this.lastApplied(organisationId);
+    for (const name of applied.sources.filter((n) => !names.includes(n))) {
+      const { state } = await this.aggregates.load(sourceStream(organisationId, name), Source);
+      if (state.settings?.managedBy !== 'config') continue;
+      note(await this.commands.execute(new RemoveSource(organisationId, name, 'config')));
+      this.logger.log(`Source '${name}' is no longer in the configuration file: removed`);
+    }
+    if (JSON.stringify(names) !== JSON.stringify(applied.sources)) {
+      await this.store.append(webhookConfigStream(organisationId), [toEventData(new WebhookConfigApplied(organisationId, names), eventMetadata())], {
+        expectedRevision: applied.revision,
+      });
+    }
+    if (last) await this.readSide.catchUp([SOURCES_PROJECTION], last);
+  }
+
+  private async apply(organisationId: string, declared: SourceDeclaration, note: (result: SourceCommandResult) => void): Promise<void> {
+    const { name, secret, settings } = declared;
+    const projectId = settings.project_id;
+    if (projectId && !this.organisations.project(organisationId, projectId)) {
+      throw new ConfigError(`Configuration file: sources.${name}.project_id: '${projectId}' is not a project of the default organisation`);
+    }
+    const stream = sourceStream(organisationId, name);
+    const desired = newSettings(settings, 'config');
+    const { state } = await this.aggregates.load(stream, Source);
+    try {
+      if (!state.exists) {
+        note(await this.commands.execute(new RegisterSource(organisationId, name, desired, randomUUID(), secret)));
+        this.logger.log(`Source '${name}' registered from the configuration file`);
+        return;
+      }
+      if (state.settings?.managedBy === 'api') this.logger.warn(`Source '${name}' was registered through the API; the configuration file now manages it`);
+      note(await this.commands.execute(new UpdateSource(organisationId, name, desired, 'config')));
+      const current = state.secrets.at(-1)!;
+      if (openSourceSecret(this.box, stream, current) !== secret) {
+        note(await this.commands.execute(new RotateSourceSecret(organisationId, name, randomUUID(), secret, DEFAULT_GRACE_PERIOD_SECONDS, 'config')));
+        this.logger.log(`Source '${name}': secret changed in the configuration file, rotated (the previous one verifies for 24 h)`);
+      }
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'source_exists') {
+        throw new ConfigError(`Configuration file: sources.${name}: the name is taken by a source of another organisation`);
+      }
+      throw error;
+    }
+  }
+
+  private async lastApplied(organisationId: string): Promise<{ sources: string[]; revision: ExpectedRevision }> {
+    try {
+      const [recorded] = await this.store.readStream(webhookConfigStream(organisationId), { direction: 'backwards', maxCount: 1 });
+      const event = hydrate(recorded);
+      return { sources: event instanceof WebhookConfigApplied ? event.sources : [], revision: recorded.revision };
+    } catch (error) {
+      if (error instanceof StreamNotFound) return { sources: [], revision: 'no_stream' };
+      throw error;
+    }
+  }
+}

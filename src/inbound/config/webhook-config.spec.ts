@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { parseWebhookConfig } from './webhook-config';
+
+/** The seed's example, verbatim. */
+const SEED = `# webhook_config.yaml
+sources:
+  email-gateway:
+    secret: "\${EMAIL_GATEWAY_SECRET}"
+    auto_triage: true
+    playbook: phishing_triage
+    severity_mapping:
+      critical: critical
+      high: high
+      medium: medium
+      low: low
+
+  edr:
+    secret: "\${EDR_SECRET}"
+    auto_triage: true
+    playbook: malware_triage
+`;
+
+const env = { EMAIL_GATEWAY_SECRET: 'gateway-secret-1', EDR_SECRET: 'edr-secret-0001' };
+
+describe('the webhook configuration file', () => {
+  it("reads the seed's example, with its variables from the environment", () => {
+    expect(parseWebhookConfig(SEED, env)).toEqual({
+      sources: [
+        {
+          name: 'email-gateway',
+          secret: 'gateway-secret-1',
+          settings: {
+            auto_triage: true,
+            playbook: 'phishing_triage',
+            severity_mapping: { critical: 'critical', high: 'high', medium: 'medium', low: 'low' },
+          },
+        },
+        { name: 'edr', secret: 'edr-secret-0001', settings: { auto_triage: true, playbook: 'malware_triage' } },
+      ],
+      warnings: [],
+    });
+  });
+
+  it('stops with the name of a variable that is unset or empty', () => {
+    expect(() => parseWebhookConfig(SEED, { EMAIL_GATEWAY_SECRET: 'gateway-secret-1' })).toThrow(
+      /sources\.edr\.secret: environment variable EDR_SECRET is not set/,
+    );
+    expect(() => parseWebhookConfig(SEED, { ...env, EDR_SECRET: '' })).toThrow(/EDR_SECRET/);
+  });
+
+  it('substitutes inside longer strings, takes values literally, and keeps $${ as a literal', () => {
+    const text = 'sources:\n  a:\n    secret: "pre-${X}-$${NOT}-post"\n';
+    expect(parseWebhookConfig(text, { X: 'has "quotes" #and: colons' }).sources[0].secret).toBe(
+      'pre-has "quotes" #and: colons-${NOT}-post',
+    );
+  });
+
+  it('warns about top-level sections it does not know, and still reads the sources', () => {
+    const config = parseWebhookConfig('playbooks:\n  phishing_triage: {}\nsources:\n  a:\n    secret: abcdefgh\n', {}, 'tw.yaml');
+    expect(config.warnings).toEqual(["tw.yaml: unknown top-level key 'playbooks' ignored"]);
+    expect(config.sources.map((s) => s.name)).toEqual(['a']);
+  });
+
+  it('refuses unknown keys and bad values inside a source, naming the source, never echoing the secret', () => {
+    const misspelt = 'sources:\n  edr:\n    secret: abcdefgh\n    auto_triag: true\n';
+    expect(() => parseWebhookConfig(misspelt, {}, 'tw.yaml')).toThrow(/tw\.yaml: sources\.edr: property auto_triag should not exist/);
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    secret: short\n', {})).toThrow(/sources\.edr: secret must be longer/);
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    secret: short\n', {})).not.toThrow(/short/);
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    auto_triage: true\n', {})).toThrow(/sources\.edr: secret/);
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    secret: abcdefgh\n    mode: later\n', {})).toThrow(/mode must be one of/);
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    secret: abcdefgh\n    severity_mapping: {"4": urgent}\n', {})).toThrow(
+      /severity_mapping must map/,
+    );
+    expect(() => parseWebhookConfig('sources:\n  Bad Name:\n    secret: abcdefgh\n', {})).toThrow(/sources\.Bad Name: a source name/);
+    expect(() => parseWebhookConfig('sources:\n  a: just-a-string\n', {})).toThrow(/sources\.a: must be a mapping/);
+  });
+
+  it('refuses YAML that is malformed, has duplicate keys or is not a mapping', () => {
+    expect(() => parseWebhookConfig('sources: [', {})).toThrow(/not valid YAML/);
+    expect(() => parseWebhookConfig('sources:\n  a:\n    secret: abcdefgh\n  a:\n    secret: abcdefgh\n', {})).toThrow(/not valid YAML/);
+    expect(() => parseWebhookConfig('- a\n- b\n', {})).toThrow(/top level must be a mapping/);
+    expect(() => parseWebhookConfig('sources: 5\n', {})).toThrow(/sources: must be a mapping/);
+  });
+
+  it('reads an empty file, or an empty sources section, as no sources', () => {
+    expect(parseWebhookConfig('', {}).sources).toEqual([]);
+    expect(parseWebhookConfig('sources:\n', {}).sources).toEqual([]);
+  });
+});

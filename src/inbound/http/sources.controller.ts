@@ -1,0 +1,209 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
+import { OrganisationAccess } from '../../auth/organisation-access';
+import type { Principal } from '../../auth/principal';
+import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
+import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ApiErrors } from '../../http/api-errors.decorator';
+import { invalidRequest } from '../../http/app-error';
+import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
+import { sourceNotFound, type SourceCommandResult } from '../commands/source.handlers';
+import { SOURCES_PROJECTION, SourcesProjection, type SourceView } from '../projections/sources.projection';
+import { signatureHeader } from '../signature';
+import { activeSecrets } from '../source.aggregate';
+import { generateSourceSecret, openSourceSecret } from '../source-secrets';
+import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings, settingsChanges, type SettingsInput } from '../source-settings';
+import { OrganisationQuery, organisationScope } from './organisation-scope';
+import {
+  RegisteredSourceDto,
+  RegisterSourceDto,
+  RotatedSecretDto,
+  RotateSecretDto,
+  SourceDto,
+  TestEventDto,
+  UpdateSourceDto,
+} from './sources.dto';
+
+/**
+ * Registering and managing webhook sources: the systems allowed to post alerts to `/api/webhooks/:source`.
+ * Secrets go in (or are generated and shown once) and never come out again.
+ */
+@ApiTags('webhook sources')
+@ApiBearerAuth()
+@Controller('api/webhooks')
+export class SourcesController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly sources: SourcesProjection,
+    private readonly organisations: OrganisationsProjection,
+    private readonly access: OrganisationAccess,
+    private readonly readSide: ReadSideRunner,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  @Post()
+  @RequireScope('sources:write')
+  // The seed's own curl example sends its JSON without a Content-Type (so, as a form).
+  @RouteConfig({ formEncodedJson: true })
+  @ApiOperation({ summary: 'Register a webhook source; the secret is generated (and returned once) when not given' })
+  @ApiCreatedResponse({ type: RegisteredSourceDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  async register(@CurrentPrincipal() principal: Principal, @Body() body: RegisterSourceDto): Promise<RegisteredSourceDto> {
+    const organisation = organisationScope(this.access, principal, body.organisation_id);
+    this.checkProject(organisation.id, body);
+    const secret = body.secret ?? generateSourceSecret();
+    await this.run(new RegisterSource(organisation.id, body.source, newSettings(body, 'api'), randomUUID(), secret));
+    const view = this.toDto(this.sources.source(organisation.id, body.source)!);
+    return body.secret === undefined ? { ...view, secret } : view;
+  }
+
+  @Get()
+  @RequireScope('read')
+  @ApiOperation({ summary: "List the organisation's webhook sources" })
+  @ApiOkResponse({ type: SourceDto, isArray: true })
+  @ApiErrors(400, 401, 403, 404)
+  list(@CurrentPrincipal() principal: Principal, @Query() query: OrganisationQuery): SourceDto[] {
+    const organisation = organisationScope(this.access, principal, query.organisation_id);
+    return this.sources.list(organisation.id).map((s) => this.toDto(s));
+  }
+
+  @Get(':source')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Get a webhook source: its settings, and the ids and expiry of its secrets' })
+  @ApiOkResponse({ type: SourceDto })
+  @ApiErrors(400, 401, 403, 404)
+  get(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): SourceDto {
+    return this.toDto(this.find(principal, name, query));
+  }
+
+  @Patch(':source')
+  @RequireScope('sources:write')
+  @ApiOperation({ summary: 'Change some settings of a source (not its secret: rotate it); null clears playbook, severity_mapping, project_id' })
+  @ApiOkResponse({ type: SourceDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  async update(
+    @CurrentPrincipal() principal: Principal,
+    @Param('source') name: string,
+    @Query() query: OrganisationQuery,
+    @Body() body: UpdateSourceDto,
+  ): Promise<SourceDto> {
+    const source = this.find(principal, name, query);
+    this.checkProject(source.organisationId, body);
+    await this.run(new UpdateSource(source.organisationId, name, settingsChanges(body), 'api'));
+    return this.toDto(this.sources.source(source.organisationId, name)!);
+  }
+
+  @Delete(':source')
+  @HttpCode(204)
+  @RequireScope('sources:write')
+  @ApiOperation({ summary: 'Remove a source: its URL answers 404 unknown_source from now on, and its name is free again' })
+  @ApiNoContentResponse({ description: 'Removed' })
+  @ApiErrors(400, 401, 403, 404, 409)
+  async remove(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): Promise<void> {
+    const source = this.find(principal, name, query);
+    await this.run(new RemoveSource(source.organisationId, name, 'api'));
+  }
+
+  @Post(':source/secrets')
+  @RequireScope('sources:write')
+  @ApiOperation({
+    summary: 'Rotate the signing secret: the new one verifies at once, the previous ones for the grace period (default 24 h)',
+  })
+  @ApiCreatedResponse({ type: RotatedSecretDto })
+  @ApiErrors(400, 401, 403, 404, 409)
+  async rotate(
+    @CurrentPrincipal() principal: Principal,
+    @Param('source') name: string,
+    @Query() query: OrganisationQuery,
+    @Body() body: RotateSecretDto,
+  ): Promise<RotatedSecretDto> {
+    const source = this.find(principal, name, query);
+    const secret = body.secret ?? generateSourceSecret();
+    const secretId = randomUUID();
+    const grace = body.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
+    await this.run(new RotateSourceSecret(source.organisationId, name, secretId, secret, grace, 'api'));
+    const secrets = this.toDto(this.sources.source(source.organisationId, name)!).secrets;
+    const rotatedAt = Date.parse(secrets.find((s) => s.id === secretId)!.created_at);
+    const rotated: RotatedSecretDto = {
+      secret_id: secretId,
+      previous_secrets_expire_at: new Date(rotatedAt + grace * 1000).toISOString(),
+      secrets,
+    };
+    return body.secret === undefined ? { ...rotated, secret } : rotated;
+  }
+
+  @Post(':source/test-event')
+  @HttpCode(200)
+  @RequireScope('sources:write')
+  @ApiOperation({
+    summary: 'A test event signed with the current secret, to post unchanged to /api/webhooks/:source (tw-cli webhook test)',
+    description: 'The body is fixed by Towline ({"event_type":"test",...}), so this cannot sign anything else. Test events are verified and answered, and open no incident.',
+  })
+  @ApiOkResponse({ type: TestEventDto })
+  @ApiErrors(400, 401, 403, 404)
+  testEvent(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): TestEventDto {
+    const source = this.find(principal, name, query);
+    const now = Date.now();
+    const current = activeSecrets(source.secrets, now).at(-1)!;
+    const timestamp = String(Math.floor(now / 1000));
+    const body = JSON.stringify({
+      event_type: 'test',
+      timestamp: new Date(now).toISOString(),
+      source: source.name,
+      data: { message: 'Towline test event' },
+    });
+    return {
+      body,
+      headers: {
+        'X-Webhook-Signature': signatureHeader(openSourceSecret(this.box, source.stream, current), timestamp, Buffer.from(body, 'utf8')),
+        'X-Webhook-Timestamp': timestamp,
+        'Content-Type': 'application/json',
+      },
+    };
+  }
+
+  private find(principal: Principal, name: string, query: OrganisationQuery): SourceView {
+    const organisation = organisationScope(this.access, principal, query.organisation_id);
+    const source = this.sources.source(organisation.id, name);
+    if (!source) throw sourceNotFound(name);
+    return source;
+  }
+
+  private checkProject(organisationId: string, body: SettingsInput): void {
+    if (body.project_id && !this.organisations.project(organisationId, body.project_id)) {
+      throw invalidRequest(`project_id '${body.project_id}' is not a project of this organisation`, [
+        { field: 'project_id', problems: ['is not a project of this organisation'] },
+      ]);
+    }
+  }
+
+  /** Executes a command and waits for the sources read model to show it. */
+  private async run(command: object): Promise<void> {
+    const appended = await this.commands.execute<object, SourceCommandResult>(command);
+    if (appended) await this.readSide.catchUp([SOURCES_PROJECTION], appended.position);
+  }
+
+  private toDto(source: SourceView): SourceDto {
+    const { settings } = source;
+    return {
+      source: source.name,
+      organisation_id: source.organisationId,
+      webhook_path: `/api/webhooks/${source.name}`,
+      auto_triage: settings.autoTriage,
+      playbook: settings.playbook,
+      format: settings.format,
+      severity_mapping: settings.severityMapping,
+      project_id: settings.projectId,
+      mode: settings.mode,
+      managed_by: settings.managedBy,
+      secrets: activeSecrets(source.secrets, Date.now()).map((s) => ({ id: s.id, created_at: s.createdAt, expires_at: s.expiresAt })),
+      created_at: source.createdAt,
+      updated_at: source.updatedAt,
+    };
+  }
+}

@@ -1,0 +1,124 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { hydrate, toEventData } from '../../cqrs/domain-event';
+import { eventMetadata, runWithContext } from '../../cqrs/request-context';
+import { StreamNotFound, WrongExpectedVersion } from '../../event-store/event-store.errors';
+import { EVENT_STORE, type EventStore, type JsonObject, type Position } from '../../event-store/event-store.port';
+import type { AlertOutcome } from '../../incidents/commands/record-alert.handler';
+import { RecordAlert } from '../../incidents/commands/record-alert.command';
+import { acceptedAnswer, AlertProcessed, AlertReceived, alertStream, type AcceptedAnswer, type ItemOutcome } from '../events/alert.events';
+
+export interface ProcessedAlert {
+  answer: AcceptedAnswer;
+  /** Where AlertProcessed and the last incident event landed (null when this call wrote nothing), for read-your-writes. */
+  receiptPosition: Position | null;
+  incidentPosition: Position | null;
+}
+
+/** The AlertReceived event's identity, so that whoever processes it stamps the same causation on what follows. */
+export interface ReceivedCause {
+  eventId: string;
+  correlationId: string;
+  /** The request that delivered the webhook, as AlertReceived's metadata names it. */
+  requestId?: string;
+}
+
+/** The cause as AlertReceived's own metadata records it. */
+export function causeOf(eventId: string, metadata: JsonObject): ReceivedCause {
+  return {
+    eventId,
+    correlationId: typeof metadata.$correlationId === 'string' ? metadata.$correlationId : eventId,
+    requestId: typeof metadata.request_id === 'string' ? metadata.request_id : undefined,
+  };
+}
+
+/**
+ * Turns a received webhook into incident changes, item by item, and records the outcome (AlertProcessed)
+ * on its receipt stream. Idempotent from end to end — each item is recorded on its incident once, and
+ * AlertProcessed is appended only right after AlertReceived — so the synchronous path, the queue worker,
+ * a replayed request and a restart can all run it on the same receipt and agree on one answer. Within the
+ * process, a second caller joins the run in progress instead of repeating it.
+ */
+@Injectable()
+export class AlertProcessor {
+  private readonly running = new Map<string, Promise<ProcessedAlert>>();
+
+  constructor(
+    private readonly commands: CommandBus,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  process(received: AlertReceived, cause: ReceivedCause): Promise<ProcessedAlert> {
+    const running = this.running.get(received.receiptId);
+    if (running) return running;
+    // Who processes does not change the record: the events are attributed to the source, caused by the receipt.
+    const context = {
+      requestId: cause.requestId,
+      correlationId: cause.correlationId,
+      causationId: cause.eventId,
+      actor: `source:${received.source}`,
+      organisationId: received.organisationId,
+    };
+    const work = runWithContext(context, () => this.run(received)).finally(() => this.running.delete(received.receiptId));
+    this.running.set(received.receiptId, work);
+    return work;
+  }
+
+  /** The recorded outcome of a receipt, or undefined while it is unprocessed. */
+  private async processed(receiptId: string): Promise<AlertProcessed | undefined> {
+    try {
+      const [event] = await this.store.readStream(alertStream(receiptId), { fromRevision: 1n, maxCount: 1 });
+      const processed = event && hydrate(event);
+      return processed instanceof AlertProcessed ? processed : undefined;
+    } catch (error) {
+      if (error instanceof StreamNotFound) return undefined;
+      throw error;
+    }
+  }
+
+  private async run(received: AlertReceived): Promise<ProcessedAlert> {
+    const done = await this.processed(received.receiptId);
+    if (done) return { answer: done.answer, receiptPosition: null, incidentPosition: null };
+
+    const outcomes: ItemOutcome[] = [];
+    let incidentPosition: Position | null = null;
+    // One item after the other: items of one batch may share an incident, and in order they number in order.
+    for (const [index, alert] of received.alerts.entries()) {
+      const outcome = await this.commands.execute<RecordAlert, AlertOutcome>(
+        new RecordAlert(
+          received.organisationId,
+          received.source,
+          received.projectId,
+          received.triage,
+          received.receiptId,
+          index,
+          received.receivedAt,
+          alert,
+        ),
+      );
+      if (outcome.appended) incidentPosition = outcome.appended.position;
+      outcomes.push({
+        index,
+        vendorAlertId: alert.vendor_alert_id,
+        action: alert.action,
+        result: outcome.result,
+        incidentId: outcome.incidentId,
+        incidentNumber: outcome.incidentNumber,
+      });
+    }
+
+    const processed = new AlertProcessed(received.receiptId, new Date().toISOString(), outcomes, acceptedAnswer(outcomes));
+    try {
+      const appended = await this.store.append(alertStream(received.receiptId), [toEventData(processed, eventMetadata())], {
+        expectedRevision: 0n,
+      });
+      return { answer: processed.answer, receiptPosition: appended.position, incidentPosition };
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersion)) throw error;
+      // Another instance finished first; its record is the answer.
+      const recorded = await this.processed(received.receiptId);
+      if (!recorded) throw error;
+      return { answer: recorded.answer, receiptPosition: null, incidentPosition };
+    }
+  }
+}

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import type { IEvent } from '@nestjs/cqrs';
+import type { EventContext } from '../../cqrs/domain-event';
+import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
+import { AlertReceived } from '../events/alert.events';
+import { AlertProcessor, causeOf } from './alert-processor';
+
+export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
+
+/**
+ * The queue: every received webhook is an AlertReceived event, and this worker, fed from the store with its
+ * own checkpoint, makes sure each one gets processed — queued ones (async sources, a saturated synchronous
+ * path), and synchronous ones whose processing was cut short (a crash, a failure), which a restart thus
+ * finishes. For a synchronous receipt that is being or has been processed it joins or skips: the
+ * processor is idempotent. A failing receipt is retried and stops the worker rather than being skipped, so
+ * no alert is silently dropped.
+ */
+@StoreConsumer({ name: ALERT_QUEUE_WORKER, events: [AlertReceived] })
+@Injectable()
+export class AlertQueueWorker implements StoreConsumerHandler {
+  constructor(private readonly processor: AlertProcessor) {}
+
+  async handle(event: IEvent, context: EventContext): Promise<void> {
+    if (!(event instanceof AlertReceived)) return;
+    await this.processor.process(event, causeOf(context.id, context.metadata));
+  }
+}

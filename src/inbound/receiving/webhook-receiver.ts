@@ -1,0 +1,176 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
+import { hydrate, toEventData } from '../../cqrs/domain-event';
+import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { eventMetadata } from '../../cqrs/request-context';
+import { WrongExpectedVersion } from '../../event-store/event-store.errors';
+import { EVENT_STORE, type EventStore, type JsonObject, type Position } from '../../event-store/event-store.port';
+import { AppError } from '../../http/app-error';
+import { parseJsonBody } from '../../http/json-body';
+import { INCIDENTS_PROJECTION } from '../../incidents/projections/incidents.projection';
+import { deterministicUuid } from '../deterministic-id';
+import { AlertReceived, alertStream, queuedAnswer, type AcceptedAnswer, type WebhookAnswer } from '../events/alert.events';
+import { normalize } from '../normalizers';
+import { RECEIPTS_PROJECTION } from '../projections/receipts.projection';
+import { SourcesProjection } from '../projections/sources.projection';
+import { checkTimestamp, parseSignatureHeader, verifySignature, type TimestampVerdict } from '../signature';
+import { activeSecrets } from '../source.aggregate';
+import { openSourceSecret } from '../source-secrets';
+import { AlertProcessor, causeOf } from './alert-processor';
+
+export interface InboundRequest {
+  source: string;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  body: Buffer;
+  contentType: string | undefined;
+  userAgent: string | undefined;
+}
+
+/** The answer, and what the route's metrics and log record say about it. */
+export interface ReceiveResult {
+  answer: WebhookAnswer;
+  test: boolean;
+  replay: boolean;
+}
+
+const TIMESTAMP_MESSAGES: Record<Exclude<TimestampVerdict, 'ok'>, string> = {
+  missing: 'Webhook timestamp is missing or not a Unix time in seconds',
+  too_old: 'Webhook timestamp is too old (>5 minutes)',
+  too_new: 'Webhook timestamp is too far in the future (>5 minutes)',
+};
+
+const TEST_EVENT_ANSWER: AcceptedAnswer = {
+  status: 'accepted',
+  incident_id: null,
+  incident_number: null,
+  message: 'Test event verified; test events open no incident',
+};
+
+/** `{"event_type":"test", ...}`: the seed's test event, and the one POST /api/webhooks/:source/test-event signs. */
+function isTestEvent(payload: unknown): boolean {
+  return typeof payload === 'object' && payload !== null && !Array.isArray(payload) && (payload as Record<string, unknown>).event_type === 'test';
+}
+
+/** The body as text when that is exact, else base64: see AlertReceived.body. */
+function verbatim(body: Buffer): { text: string; encoding: 'utf8' | 'base64' } {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? { text, encoding: 'utf8' } : { text: body.toString('base64'), encoding: 'base64' };
+}
+
+const header = (value: string | undefined, max: number) => (value === undefined ? null : value.slice(0, max));
+
+/**
+ * POST /api/webhooks/:source, after Fastify has read the body (size limit, JSON media type) and before it is
+ * parsed: authenticate, then parse, normalize, record and answer. Checks run in the contract's order —
+ * unknown source, timestamp, signature, payload — and nothing is written for a refused request.
+ */
+@Injectable()
+export class WebhookReceiver {
+  private readonly logger = new Logger('Webhooks');
+  /** Requests on the synchronous path right now; see TW_WEBHOOK_SYNC_LIMIT. */
+  private inFlight = 0;
+
+  constructor(
+    private readonly sources: SourcesProjection,
+    private readonly processor: AlertProcessor,
+    private readonly readSide: ReadSideRunner,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async receive(request: InboundRequest): Promise<ReceiveResult> {
+    const source = this.sources.byName(request.source);
+    if (!source) throw new AppError(404, 'unknown_source', `Webhook source '${request.source}' is not registered`);
+    const now = Date.now();
+    const verdict = checkTimestamp(request.timestamp, now);
+    if (verdict !== 'ok') throw new AppError(401, 'timestamp_expired', TIMESTAMP_MESSAGES[verdict]);
+    const timestamp = request.timestamp!;
+    const digest = parseSignatureHeader(request.signature);
+    const secrets = activeSecrets(source.secrets, now).map((secret) => openSourceSecret(this.box, source.stream, secret));
+    if (!digest || !verifySignature(secrets, timestamp, request.body, digest)) {
+      throw new AppError(401, 'invalid_signature', 'Webhook signature verification failed');
+    }
+
+    const payload = parseJsonBody(request.body, 'invalid_payload');
+    if (Array.isArray(payload) && payload.length === 0) throw new AppError(400, 'invalid_payload', 'Payload contains no alerts');
+    // Verified and answered, never recorded: a connectivity check is not an alert, and must not become an incident.
+    if (isTestEvent(payload)) return { answer: TEST_EVENT_ANSWER, test: true, replay: false };
+
+    const receivedAt = new Date(now);
+    const settings = source.settings;
+    const queued = settings.mode === 'async' || this.inFlight >= this.config.webhookSyncLimit;
+    const body = verbatim(request.body);
+    const received = new AlertReceived(
+      deterministicUuid('webhook-receipt', source.stream, timestamp, digest.toString('hex')),
+      source.organisationId,
+      source.name,
+      settings.projectId,
+      { autoTriage: settings.autoTriage, playbook: settings.playbook },
+      queued ? 'queued' : 'sync',
+      receivedAt.toISOString(),
+      header(request.contentType, 200),
+      header(request.userAgent, 256),
+      body.text,
+      body.encoding,
+      createHash('sha256').update(request.body).digest('hex'),
+      settings.format,
+      normalize(payload, settings.format, { receivedAt, severityMapping: settings.severityMapping }),
+    );
+    if (queued) return this.record(received);
+    // Counted from the decision on (nothing above awaited), so simultaneous requests cannot all slip under the limit.
+    this.inFlight += 1;
+    try {
+      return await this.record(received);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async record(received: AlertReceived): Promise<ReceiveResult> {
+    const eventId = randomUUID();
+    // The request is the sender's, authenticated by its source's secret: attributed to the source.
+    const metadata: JsonObject = { ...eventMetadata(), actor: `source:${received.source}` };
+    let position: Position;
+    try {
+      ({ position } = await this.store.append(alertStream(received.receiptId), [toEventData(received, metadata, eventId)], {
+        expectedRevision: 'no_stream',
+      }));
+    } catch (error) {
+      if (!(error instanceof WrongExpectedVersion)) throw error;
+      return { answer: await this.replay(received.receiptId), test: false, replay: true };
+    }
+
+    if (received.mode === 'queued') {
+      await this.readSide.catchUp([RECEIPTS_PROJECTION], position);
+      return { answer: queuedAnswer(received.receiptId), test: false, replay: false };
+    }
+    try {
+      const processed = await this.processor.process(received, causeOf(eventId, metadata));
+      await this.readSide.catchUp([RECEIPTS_PROJECTION], processed.receiptPosition ?? position);
+      if (processed.incidentPosition) await this.readSide.catchUp([INCIDENTS_PROJECTION], processed.incidentPosition);
+      return { answer: processed.answer, test: false, replay: false };
+    } catch (error) {
+      // The receipt is durable and the queue worker retries it: the sender need not, so it is told "queued".
+      this.logger.warn(`Processing receipt ${received.receiptId} failed, left to the queue worker: ${String(error)}`);
+      return { answer: queuedAnswer(received.receiptId), test: false, replay: false };
+    }
+  }
+
+  /**
+   * An exact replay gets the first request's answer: `queued` (same queue id) when that one was queued, the
+   * recorded outcome when it was processed, and — while the first is still being processed, here or by
+   * another instance — the outcome of that processing, joined or, if its owner died, finished here.
+   */
+  private async replay(receiptId: string): Promise<WebhookAnswer> {
+    const [first] = await this.store.readStream(alertStream(receiptId), { maxCount: 1 });
+    const original = hydrate(first);
+    if (!(original instanceof AlertReceived)) throw new Error(`Receipt ${receiptId} does not start with AlertReceived`);
+    if (original.mode === 'queued') return queuedAnswer(receiptId);
+    const { answer } = await this.processor.process(original, causeOf(first.id, first.metadata));
+    return answer;
+  }
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nowSeconds, postWebhook, vendorPayload } from '../fixtures/webhooks';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/**
+ * Vendor payloads (test/fixtures/vendors, shaped from each vendor's documentation and the seed) through the
+ * whole path: signed HTTP, detection and normalization, dedup, incidents, and the incident API.
+ */
+describe('vendor payloads end to end', () => {
+  let t: TestApp;
+  const SECRET = 'vendor-secret-1';
+  let timestamp = nowSeconds();
+  /** Each post its own timestamp, so that a deliberate repeat is not taken for a replay. */
+  const post = (source: string, payload: unknown) => postWebhook(t.url, source, SECRET, payload, { timestamp: ++timestamp });
+  const incident = async (idOrNumber: string) => (await t.request('GET', `/api/incidents/${idOrNumber}`)).body;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    for (const source of ['auto', 'am', 'pd', 'graph']) await t.request('POST', '/api/webhooks', { source, secret: SECRET });
+    await t.request('POST', '/api/webhooks', { source: 'falcon', secret: SECRET, format: 'crowdstrike', severity_mapping: { '4': 'critical' } });
+    await t.request('POST', '/api/webhooks', { source: 'strict-splunk', secret: SECRET, format: 'splunk' });
+    timestamp = nowSeconds();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it.each([
+    ['generic', { vendor: 'generic', vendor_alert_id: 'alert-123', severity: 'high', title: 'Credential phishing link delivered' }],
+    ['defender-o365', { vendor: 'defender_o365', vendor_alert_id: 'AAMkAGI2TG93AAA=', severity: 'high', category: 'Phish', user: 'user@company.com' }],
+    ['crowdstrike-detection', { vendor: 'crowdstrike', vendor_alert_id: 'ldt:abc123', severity: 'high', host: 'WORKSTATION-01', title: 'Malicious File Detected' }],
+    ['crowdstrike-epp-detection', { vendor: 'crowdstrike', severity: 'critical', host: 'FIN-LT-0231', user: 'jdoe', category: 'Credential Access' }],
+    ['splunk-alert', { vendor: 'splunk', title: 'Failed Login Alert', host: 'server-01', occurred_at: '2024-01-15T12:00:00.000Z' }],
+    ['splunk-alert-with-sid', { vendor: 'splunk', vendor_alert_id: 'scheduler__admin__search__RMD5e461b39d4ff19795_at_1705320000_123', severity: 'high', user: 'jdoe' }],
+    ['pagerduty-trigger', { vendor: 'pagerduty', vendor_alert_id: 'ids/prod-web-03/ET-2027865', severity: 'critical', host: 'prod-web-03.example.com' }],
+    ['unrecognised', { vendor: 'unknown', normalization: 'fallback', title: 'Impossible travel', severity: 'medium' }],
+  ])('detects and normalizes %s', async (fixture, expected) => {
+    const answer = await post('auto', vendorPayload(fixture));
+    expect(answer).toMatchObject({ status: 202, body: { status: 'accepted', incident_number: expect.stringMatching(/^INC-\d{4}-\d{4}$/) } });
+    const found = await incident(answer.body.incident_number);
+    expect(found).toMatchObject({ id: answer.body.incident_id, source: 'auto', status: 'open', alert_count: 1 });
+    expect(found.alerts).toHaveLength(1);
+    expect(found.alerts[0]).toMatchObject({ ...expected, action: 'trigger', index: 0 });
+    expect(found.title).toBe(found.alerts[0].title);
+  });
+
+  it("collects indicators from the payload into the alert's normalized fields", async () => {
+    const answer = await post('auto', vendorPayload('generic'));
+    const found = await incident(answer.body.incident_id);
+    expect(found.alerts.at(-1).indicators).toMatchObject({
+      emails: expect.arrayContaining(['phisher@malicious.com']),
+      urls: ['https://login.evil.example/office365'],
+    });
+  });
+
+  it("applies the source's format and severity mapping", async () => {
+    const mapped = await post('falcon', vendorPayload('crowdstrike-detection'));
+    expect((await incident(mapped.body.incident_id)).alerts[0]).toMatchObject({ severity: 'critical', raw_severity: '4' });
+    // A payload that does not fit the configured format is still kept, as a fallback alert.
+    const misfit = await post('strict-splunk', vendorPayload('crowdstrike-detection'));
+    expect((await incident(misfit.body.incident_id)).alerts[0]).toMatchObject({ vendor: 'unknown', normalization: 'fallback' });
+  });
+
+  it('attaches repeats to the open incident, raising its severity and last-seen time', async () => {
+    const payload = { event_type: 'security_alert', data: { alert_id: 'dedup-1', severity: 'low' } };
+    const first = await post('auto', payload);
+    const second = await post('auto', { ...payload, data: { ...payload.data, severity: 'critical' } });
+    expect(second.body).toEqual(first.body);
+    const found = await incident(first.body.incident_id);
+    expect(found).toMatchObject({ alert_count: 2, severity: 'critical', status: 'open' });
+    expect(found.alerts.map((a: { severity: string }) => a.severity)).toEqual(['low', 'critical']);
+    expect(found.last_seen_at >= found.opened_at).toBe(true);
+    // Same vendor id from another source is another incident.
+    await t.request('POST', '/api/webhooks', { source: 'other-sender', secret: SECRET });
+    const elsewhere = await post('other-sender', payload);
+    expect(elsewhere.body.incident_id).not.toBe(first.body.incident_id);
+  });
+
+  it('splits an Alertmanager group into one incident per alert and lists them all in the answer', async () => {
+    const fired = await post('am', vendorPayload('alertmanager-firing'));
+    expect(fired.status).toBe(202);
+    expect(fired.body).toEqual({
+      status: 'accepted',
+      incident_id: fired.body.incidents[0].incident_id,
+      incident_number: fired.body.incidents[0].incident_number,
+      incidents: [
+        { index: 0, vendor_alert_id: 'a1b2c3d4e5f60718', action: 'trigger', result: 'opened', incident_id: expect.any(String), incident_number: expect.any(String) },
+        { index: 1, vendor_alert_id: 'b2c3d4e5f6071829', action: 'trigger', result: 'opened', incident_id: expect.any(String), incident_number: expect.any(String) },
+      ],
+    });
+    const [first, second] = fired.body.incidents;
+    expect(Number(second.incident_number.slice(9))).toBe(Number(first.incident_number.slice(9)) + 1);
+    expect(await incident(first.incident_id)).toMatchObject({ severity: 'critical', title: 'SSH brute force on 10.0.0.5' });
+    expect((await incident(second.incident_id)).alerts[0]).toMatchObject({ host: 'bastion-01', severity: 'medium' });
+
+    // The resolved notification resolves the first one only, and opens nothing.
+    const resolved = await post('am', vendorPayload('alertmanager-resolved'));
+    expect(resolved.body).toEqual({ status: 'accepted', incident_id: first.incident_id, incident_number: first.incident_number });
+    expect(await incident(first.incident_id)).toMatchObject({ status: 'resolved', resolved_at: expect.any(String), alert_count: 2 });
+    expect((await incident(second.incident_id)).status).toBe('open');
+
+    // Firing again after the resolution: a regression, on the same incident and number.
+    const refired = await post('am', vendorPayload('alertmanager-firing'));
+    expect(refired.body.incidents.map((i: { result: string }) => i.result)).toEqual(['reopened', 'attached']);
+    expect(refired.body.incident_number).toBe(first.incident_number);
+    expect(await incident(first.incident_id)).toMatchObject({ status: 'open', regression_count: 1, reopened_at: expect.any(String), alert_count: 3 });
+  });
+
+  it('follows PagerDuty trigger, acknowledge and resolve by dedup_key', async () => {
+    const triggered = await post('pd', vendorPayload('pagerduty-trigger'));
+    const acknowledged = await post('pd', vendorPayload('pagerduty-acknowledge'));
+    expect(acknowledged.body).toEqual(triggered.body);
+    const resolved = await post('pd', vendorPayload('pagerduty-resolve'));
+    expect(resolved.body).toEqual(triggered.body);
+    const found = await incident(triggered.body.incident_id);
+    expect(found).toMatchObject({ status: 'resolved', alert_count: 3 });
+    expect(found.alerts.map((a: { action: string }) => a.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+    // A second resolve changes nothing, and still names the incident.
+    expect((await post('pd', vendorPayload('pagerduty-resolve'))).body).toEqual(triggered.body);
+    expect((await incident(triggered.body.incident_id)).alert_count).toBe(3);
+    // The routing key, PagerDuty's credential for the sender, is nowhere in the normalized fields.
+    expect(JSON.stringify(found)).not.toContain('e93facc04764012d7bfb002500d5d1a6');
+  });
+
+  it('answers a resolve that matches no incident with null ids, and opens nothing', async () => {
+    const before = (await t.request('GET', '/api/incidents?limit=500')).body.length;
+    const stray = await post('pd', { ...vendorPayload('pagerduty-resolve'), dedup_key: 'never-triggered' });
+    expect(stray).toEqual({
+      status: 202,
+      body: { status: 'accepted', incident_id: null, incident_number: null, message: 'No open incident matched this alert, so none was changed' },
+    });
+    expect((await t.request('GET', '/api/incidents?limit=500')).body.length).toBe(before);
+  });
+
+  it('takes each alert of a Microsoft Graph collection', async () => {
+    const answer = await post('graph', vendorPayload('defender-graph-collection'));
+    expect(answer.body.incidents).toHaveLength(2);
+    const [endpoint, office] = await Promise.all(answer.body.incidents.map((i: { incident_id: string }) => incident(i.incident_id)));
+    expect(endpoint.alerts[0]).toMatchObject({ vendor: 'defender_o365', severity: 'medium', host: 'tempmachine1.contoso.com', category: 'DefenseEvasion' });
+    expect(office.alerts[0]).toMatchObject({ severity: 'high', user: 'user@company.com', indicators: expect.objectContaining({ ips: ['203.0.113.25'] }) });
+  });
+});
