@@ -12,6 +12,8 @@ import { IncidentsModule } from './incidents/incidents.module';
 import { HealthController } from './observability/health.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationsModule } from './organisations/organisations.module';
+import { OutboundModule } from './outbound/outbound.module';
+import { TriageModule } from './triage/triage.module';
 
 /**
  * Request validation: unknown fields are refused (not silently dropped), types are not coerced, and the
@@ -33,7 +35,7 @@ export class AppModule {
   static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule],
+      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule],
       controllers: [HealthController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsOptional, IsString } from 'class-validator';
 import { notFound } from '../http/app-error';
 import { DEFAULT_ORGANISATION, InstanceService } from '../organisations/instance.service';
 import { OrganisationsProjection, type OrganisationView } from '../organisations/projections/organisations.projection';
@@ -25,4 +27,21 @@ export class OrganisationAccess {
     }
     return organisation;
   }
+
+  /**
+   * The organisation a request acts on: the one named (`?organisation_id=`), else the instance admin's
+   * default organisation or the API key's own. Naming another organisation with an organisation key is a
+   * 404, as for one that does not exist.
+   */
+  scope(principal: Principal, requested: string | undefined): OrganisationView {
+    const fallback = principal.kind === 'admin' ? DEFAULT_ORGANISATION : principal.organisationId;
+    return this.resolve(principal, requested ?? fallback);
+  }
+}
+
+/** `?organisation_id=`: which organisation an instance admin means (an organisation key may only name its own). */
+export class OrganisationQuery {
+  @ApiPropertyOptional({ description: 'Instance admin only: the organisation (uuid or `default`); default: `default`' })
+  @IsOptional() @IsString()
+  organisation_id?: string;
 }

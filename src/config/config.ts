@@ -1,10 +1,26 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 import { resolve } from 'node:path';
+import {
+  IsCidrList,
+  IsDecimal,
+  IsDuration,
+  IsDurationList,
+  IsPublicUrl,
+  IsSignatureHeaderName,
+  outboundConfig,
+  RETRY_JITTERS,
+  type OutboundConfig,
+  type RetryJitter,
+} from '../outbound/outbound.config';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+const SLA_TARGET = String.raw`\s*(info|low|medium|high|critical)\s*=\s*[1-9]\d*[smhd]\s*\/\s*[1-9]\d*[smhd]\s*`;
+/** TW_SLA_TARGETS, checked here so that parsing it (src/incidents/sla/sla-targets.ts) cannot fail later. */
+const SLA_TARGETS_FORMAT = new RegExp(`^${SLA_TARGET}(,${SLA_TARGET})*$`);
 
 /**
  * The environment, validated once at boot into one typed object (immich's ConfigRepository pattern). A bad
@@ -58,6 +74,68 @@ export class EnvironmentVariables {
    */
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
   TW_WEBHOOK_SYNC_LIMIT: number = 256;
+
+  /** Outbound webhooks and delivery: src/outbound/outbound.config.ts says what each one does. */
+  @IsOptional() @IsIn(['true', 'false'])
+  TW_ALLOW_INSECURE_WEBHOOKS: 'true' | 'false' = 'false';
+
+  @IsOptional() @IsCidrList()
+  TW_WEBHOOK_ALLOW_CIDRS: string = '';
+
+  @IsOptional() @IsSignatureHeaderName()
+  TW_SIGNATURE_HEADER: string = 'X-Towline-Signature';
+
+  @IsOptional() @IsDuration()
+  TW_DELIVERY_TIMEOUT: string = '15s';
+
+  @IsOptional() @IsDurationList()
+  TW_DELIVERY_RETRY_SCHEDULE: string = '10s,1m,5m';
+
+  @IsOptional() @IsIn(RETRY_JITTERS)
+  TW_DELIVERY_RETRY_JITTER: RetryJitter = 'full';
+
+  @IsOptional() @IsDuration()
+  TW_DELIVERY_RETRY_AFTER_MAX: string = '1h';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1024)
+  TW_DELIVERY_CONCURRENCY: number = 32;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  TW_DELIVERY_ENDPOINT_CONCURRENCY: number = 4;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  TW_DELIVERY_BREAKER_THRESHOLD: number = 5;
+
+  @IsOptional() @IsDuration()
+  TW_DELIVERY_BREAKER_COOLDOWN: string = '60s';
+
+  @IsOptional() @IsDuration()
+  TW_WEBHOOK_SECRET_GRACE: string = '24h';
+
+  @IsOptional() @IsPublicUrl()
+  TW_PUBLIC_URL: string = '';
+
+  @IsOptional() @IsDuration()
+  TW_DRIFT_BUCKET: string = '1h';
+
+  @IsOptional() @IsDecimal()
+  TW_DRIFT_THRESHOLD: string = '3';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(2) @Max(10_000)
+  TW_DRIFT_MIN_SAMPLES: number = 12;
+
+  /**
+   * Incident SLA targets per severity, `<severity>=<acknowledge>/<resolve>` with durations in s, m, h or d,
+   * comma-separated (e.g. `critical=15m/4h,high=1h/1d`); severities not named keep their defaults.
+   */
+  @IsOptional() @IsString() @Matches(SLA_TARGETS_FORMAT, {
+    message: 'TW_SLA_TARGETS must look like critical=15m/4h,high=1h/1d (info, low, medium, high, critical; positive durations in s, m, h or d)',
+  })
+  TW_SLA_TARGETS?: string;
+
+  /** Auto-triage runs worked on at once (each run's steps stay in order). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
+  TW_TRIAGE_CONCURRENCY: number = 4;
 }
 
 export interface AppConfig {
@@ -73,6 +151,12 @@ export interface AppConfig {
   bodyLimit: number;
   /** See TW_WEBHOOK_SYNC_LIMIT. */
   webhookSyncLimit: number;
+  /** Outbound webhooks and delivery (the TW_… variables above). */
+  outbound: OutboundConfig;
+  /** TW_SLA_TARGETS as given (parsed by src/incidents/sla/sla-targets.ts); undefined: the defaults. */
+  slaTargets?: string;
+  /** See TW_TRIAGE_CONCURRENCY. */
+  triageConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   // Empty strings count as unset: `TW_PORT=` in a compose file should mean the default, not an error.
   const present = Object.fromEntries(
     Object.keys(new EnvironmentVariables())
-      .concat(['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG'])
+      .concat(['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG', 'TW_SLA_TARGETS'])
       .filter((key) => env[key] !== undefined && env[key] !== '')
       .map((key) => [key, env[key]]),
   );
@@ -107,6 +191,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: vars.TW_LOG_LEVEL,
     bodyLimit: vars.TW_BODY_LIMIT,
     webhookSyncLimit: vars.TW_WEBHOOK_SYNC_LIMIT,
+    outbound: outboundConfig(vars),
+    slaTargets: vars.TW_SLA_TARGETS,
+    triageConcurrency: vars.TW_TRIAGE_CONCURRENCY,
   };
 }
 

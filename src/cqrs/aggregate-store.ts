@@ -1,7 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import { StreamNotFound, WrongExpectedVersion } from '../event-store/event-store.errors';
-import { EVENT_STORE, type AppendResult, type EventStore, type ExpectedRevision } from '../event-store/event-store.port';
+import { randomUUID } from 'node:crypto';
+import {
+  EVENT_STORE,
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type RecordedEvent,
+} from '../event-store/event-store.port';
 import { conflict } from '../http/app-error';
 import { hydrate, toEventData } from './domain-event';
 import { eventMetadata } from './request-context';
@@ -15,7 +22,25 @@ export interface Aggregate<S> {
 export interface Loaded<S> {
   state: S;
   revision: ExpectedRevision;
+  /** The stream as recorded (positions, metadata): for timelines and for keys derived from history. */
+  recorded: RecordedEvent[];
 }
+
+/** An event with the id it must be stored under: the same decision retried names the same event. */
+export class KeyedEvent {
+  constructor(
+    readonly event: IEvent,
+    readonly id: string,
+  ) {}
+}
+
+/**
+ * Names the id of a decided event. Triage keys its steps this way (incident + run + step), so that a step
+ * retried after a crash, or decided by two instances at once, is stored once: the store refuses the twin.
+ */
+export const keyed = (event: IEvent, id: string): KeyedEvent => new KeyedEvent(event, id);
+
+export type Decision<S> = (state: S, history: RecordedEvent[]) => (IEvent | KeyedEvent)[];
 
 export interface Decided<S> {
   state: S;
@@ -40,18 +65,18 @@ export class AggregateStore {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async load<S>(stream: string, aggregate: Aggregate<S>): Promise<Loaded<S>> {
-    let state = aggregate.initial();
+    let recorded: RecordedEvent[] = [];
     try {
-      const events = await this.store.readStream(stream);
-      for (const recorded of events) {
-        const event = hydrate(recorded);
-        if (event) state = aggregate.evolve(state, event);
-      }
-      return { state, revision: events.length ? events[events.length - 1].revision : 'no_stream' };
+      recorded = await this.store.readStream(stream);
     } catch (error) {
-      if (error instanceof StreamNotFound) return { state, revision: 'no_stream' };
-      throw error;
+      if (!(error instanceof StreamNotFound)) throw error;
     }
+    let state = aggregate.initial();
+    for (const event of recorded) {
+      const hydrated = hydrate(event);
+      if (hydrated) state = aggregate.evolve(state, hydrated);
+    }
+    return { state, revision: recorded.length ? recorded[recorded.length - 1].revision : 'no_stream', recorded };
   }
 
   /**
@@ -59,7 +84,7 @@ export class AggregateStore {
    * Commands on one stream are queued in this process, so they never conflict with each other; the retries
    * are for writers in other processes (several instances on one EventStoreDB).
    */
-  execute<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
+  execute<S>(stream: string, aggregate: Aggregate<S>, decide: Decision<S>): Promise<Decided<S>> {
     const previous = this.queues.get(stream) ?? Promise.resolve();
     const run = previous.then(() => this.decideAndAppend(stream, aggregate, decide));
     const tail = run.catch(() => undefined);
@@ -70,16 +95,17 @@ export class AggregateStore {
     return run;
   }
 
-  private async decideAndAppend<S>(stream: string, aggregate: Aggregate<S>, decide: (state: S) => IEvent[]): Promise<Decided<S>> {
+  private async decideAndAppend<S>(stream: string, aggregate: Aggregate<S>, decide: Decision<S>): Promise<Decided<S>> {
     for (let attempt = 1; ; attempt++) {
-      const { state, revision } = await this.load(stream, aggregate);
-      const events = decide(state);
+      const { state, revision, recorded } = await this.load(stream, aggregate);
+      const decided = decide(state, recorded).map((e) => (e instanceof KeyedEvent ? e : keyed(e, randomUUID())));
+      const events = decided.map((d) => d.event);
       if (events.length === 0) return { state, events, appended: null };
       const metadata = eventMetadata();
       try {
         const appended = await this.store.append(
           stream,
-          events.map((e) => toEventData(e, metadata)),
+          decided.map(({ event, id }) => toEventData(event, metadata, id)),
           { expectedRevision: revision },
         );
         return { state: events.reduce(aggregate.evolve, state), events, appended };

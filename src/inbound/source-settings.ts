@@ -7,7 +7,7 @@ import { isSeverity } from './normalizers/severity';
 
 export const SOURCE_FORMATS = ['auto', ...VENDOR_FORMATS] as const;
 export const SOURCE_MODES = ['sync', 'async'] as const;
-/** Playbook names; the playbooks capability will check that the named one exists. */
+/** Playbook names; the source commands check that the named one exists (src/triage/playbooks: 400 unknown_playbook). */
 export const PLAYBOOK = /^[a-z0-9_]{1,64}$/;
 export const SECRET_MIN_LENGTH = 8;
 export const SECRET_MAX_LENGTH = 512;

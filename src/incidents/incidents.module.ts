@@ -1,14 +1,36 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ObservabilityModule } from '../observability/observability.module';
 import { OrganisationsModule } from '../organisations/organisations.module';
+import { ChangeIncidentHandler } from './commands/change-incident.handler';
 import { RecordAlertHandler } from './commands/record-alert.handler';
 import { IncidentsController } from './http/incidents.controller';
 import { IncidentNumbers } from './incident-numbers';
 import { IncidentsProjection } from './projections/incidents.projection';
+import { SourceStatsProjection } from './projections/source-stats.projection';
+import { parseSlaTargets, SLA_TARGETS } from './sla/sla-targets';
+import { SlaMetrics } from './sla/sla.metrics';
+import { SlaProjection } from './sla/sla.projection';
+import { SlaTimer } from './sla/sla-timer';
 
-/** Incidents: opened and updated from received alerts (RecordAlert), numbered per organisation, read through the API. */
+/**
+ * Incidents: opened and updated from received alerts (RecordAlert), numbered per organisation, moved through
+ * their lifecycle through the API (docs/incidents.md), with SLA clocks and per-source statistics.
+ */
 @Module({
-  imports: [OrganisationsModule],
+  imports: [OrganisationsModule, ObservabilityModule],
   controllers: [IncidentsController],
-  providers: [RecordAlertHandler, IncidentNumbers, IncidentsProjection],
+  providers: [
+    { provide: SLA_TARGETS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => parseSlaTargets(config.slaTargets) },
+    RecordAlertHandler,
+    ChangeIncidentHandler,
+    IncidentNumbers,
+    IncidentsProjection,
+    SourceStatsProjection,
+    SlaProjection,
+    SlaTimer,
+    SlaMetrics,
+  ],
+  exports: [IncidentsProjection],
 })
 export class IncidentsModule {}

@@ -35,11 +35,12 @@ describe('incidents', () => {
     expect(claims[0].stream).toMatch(new RegExp(`^incidentNumbers-[0-9a-f-]{36}\\.${year}$`));
   });
 
-  it('lists incidents newest first, filtered and paged', async () => {
+  it('lists incidents newest first, filtered and paged by an opaque cursor', async () => {
     const all = await t.request('GET', '/api/incidents?limit=500');
     expect(all.status).toBe(200);
-    expect(all.body).toHaveLength(200);
-    expect(all.body[0]).toEqual({
+    expect(all.body.items).toHaveLength(200);
+    expect(all.body.next_cursor).toBeNull();
+    expect(all.body.items[0]).toEqual({
       id: expect.any(String),
       number: expect.stringMatching(/^INC-/),
       organisation_id: expect.any(String),
@@ -50,21 +51,50 @@ describe('incidents', () => {
       severity: 'high',
       category: null,
       status: 'open',
+      assignee: null,
       auto_triage: false,
       playbook: null,
+      triage_status: null,
+      verdict: null,
+      triage_score: null,
       alert_count: 1,
       regression_count: 0,
+      related_count: 1,
+      duplicate_of: null,
       opened_at: expect.any(String),
       last_seen_at: expect.any(String),
+      acknowledged_at: null,
       resolved_at: null,
+      resolution: null,
+      verified_at: null,
+      closed_at: null,
+      close_reason: null,
       reopened_at: null,
+      sla: {
+        acknowledge: { target_seconds: 3600, due_at: expect.any(String), met_at: null, breached: false, breached_at: null },
+        resolve: { target_seconds: 86400, due_at: expect.any(String), met_at: null, breached: false, breached_at: null },
+      },
     });
-    const page = await t.request('GET', '/api/incidents?limit=10&offset=5');
-    expect(page.body.map((i: { id: string }) => i.id)).toEqual(all.body.slice(5, 15).map((i: { id: string }) => i.id));
-    expect((await t.request('GET', '/api/incidents?status=resolved')).body).toEqual([]);
-    expect((await t.request('GET', '/api/incidents?source=elsewhere')).body).toEqual([]);
-    expect((await t.request('GET', '/api/incidents?limit=0')).status).toBe(400);
-    expect((await t.request('GET', '/api/incidents?status=closed')).status).toBe(400);
+    const ids = (page: { items: { id: string }[] }) => page.items.map((i) => i.id);
+    // Walking the pages gives every incident once, in the same order as one big page.
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: any = (await t.request('GET', `/api/incidents?limit=30${cursor ? `&cursor=${cursor}` : ''}`)).body;
+      walked.push(...ids(page));
+      cursor = page.next_cursor;
+    } while (cursor);
+    expect(walked).toEqual(ids(all.body));
+    expect((await t.request('GET', '/api/incidents?status=resolved')).body.items).toEqual([]);
+    expect((await t.request('GET', '/api/incidents?source=elsewhere')).body.items).toEqual([]);
+    expect((await t.request('GET', '/api/incidents?severity=high&limit=500')).body.items).toHaveLength(200);
+    expect((await t.request('GET', '/api/incidents?severity=low')).body.items).toEqual([]);
+    const newest = all.body.items[0].opened_at;
+    expect((await t.request('GET', `/api/incidents?since=${encodeURIComponent(newest)}&limit=500`)).body.items.every((i: any) => i.opened_at >= newest)).toBe(true);
+    expect((await t.request('GET', `/api/incidents?until=${encodeURIComponent(all.body.items[199].opened_at)}`)).body.items).toEqual([]);
+    for (const bad of ['limit=0', 'status=finished', 'cursor=bm90LWEtY3Vyc29y', 'since=yesterday', 'project_id=42']) {
+      expect((await t.request('GET', `/api/incidents?${bad}`)).status, bad).toBe(400);
+    }
   });
 
   it('gets an incident by id or by number, with its alerts', async () => {
@@ -104,11 +134,11 @@ describe('incidents', () => {
     const theirs = await postWebhook(t.url, 'second-edr', SECRET, alert('other-org-1'));
     expect(theirs.body.incident_number).toBe(`INC-${year}-0001`);
 
-    const mine = (await t.request('GET', '/api/incidents?limit=1')).body[0];
+    const mine = (await t.request('GET', '/api/incidents?limit=1')).body.items[0];
     expect((await t.request('GET', `/api/incidents/${mine.id}`, undefined, reader)).status).toBe(404);
     expect((await t.request('GET', `/api/incidents/${mine.number}`, undefined, reader)).status).toBe(404);
     const listed = await t.request('GET', '/api/incidents', undefined, reader);
-    expect(listed.body.map((i: { id: string }) => i.id)).toEqual([theirs.body.incident_id]);
+    expect(listed.body.items.map((i: { id: string }) => i.id)).toEqual([theirs.body.incident_id]);
     expect((await t.request('GET', '/api/incidents?organisation_id=default', undefined, reader)).status).toBe(404);
     // The instance admin sees the default organisation unless it names another.
     expect((await t.request('GET', `/api/incidents/${theirs.body.incident_id}`)).status).toBe(404);

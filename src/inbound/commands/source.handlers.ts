@@ -4,6 +4,7 @@ import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { AggregateStore } from '../../cqrs/aggregate-store';
 import type { AppendResult } from '../../event-store/event-store.port';
 import { conflict, notFound } from '../../http/app-error';
+import { assertKnownPlaybook } from '../../triage/playbooks';
 import {
   SourceNameClaimed,
   SourceNameReleased,
@@ -42,6 +43,8 @@ export class RegisterSourceHandler implements ICommandHandler<RegisterSource, So
   ) {}
 
   async execute({ organisationId, name, settings, secretId, secret }: RegisterSource): Promise<SourceCommandResult> {
+    // Before anything is written: a refused registration must not leave its name claimed.
+    assertKnownPlaybook(settings.playbook);
     // The name first: it is unique across organisations. Holding it already is fine (a retry, or a
     // re-registration after a removal); the source stream then decides whether the source still exists.
     await this.aggregates.execute(sourceNameStream(name), SourceName, (state) => {
@@ -64,6 +67,7 @@ export class UpdateSourceHandler implements ICommandHandler<UpdateSource, Source
   constructor(private readonly aggregates: AggregateStore) {}
 
   async execute({ organisationId, name, changes, via }: UpdateSource): Promise<SourceCommandResult> {
+    assertKnownPlaybook(changes.playbook);
     const { appended } = await this.aggregates.execute(sourceStream(organisationId, name), Source, (state) => {
       const current = existing(state, name, via).settings;
       const settings: SourceSettings = { ...current, ...changes };

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PLAYBOOK_SETTINGS } from '../../triage/playbook-settings';
 import { parseWebhookConfig } from './webhook-config';
 
 /** The seed's example, verbatim. */
@@ -37,6 +38,7 @@ describe('the webhook configuration file', () => {
         },
         { name: 'edr', secret: 'edr-secret-0001', settings: { auto_triage: true, playbook: 'malware_triage' } },
       ],
+      playbooks: DEFAULT_PLAYBOOK_SETTINGS,
       warnings: [],
     });
   });
@@ -56,8 +58,8 @@ describe('the webhook configuration file', () => {
   });
 
   it('warns about top-level sections it does not know, and still reads the sources', () => {
-    const config = parseWebhookConfig('playbooks:\n  phishing_triage: {}\nsources:\n  a:\n    secret: abcdefgh\n', {}, 'tw.yaml');
-    expect(config.warnings).toEqual(["tw.yaml: unknown top-level key 'playbooks' ignored"]);
+    const config = parseWebhookConfig('dashboards:\n  main: {}\nsources:\n  a:\n    secret: abcdefgh\n', {}, 'tw.yaml');
+    expect(config.warnings).toEqual(["tw.yaml: unknown top-level key 'dashboards' ignored"]);
     expect(config.sources.map((s) => s.name)).toEqual(['a']);
   });
 
@@ -85,5 +87,22 @@ describe('the webhook configuration file', () => {
   it('reads an empty file, or an empty sources section, as no sources', () => {
     expect(parseWebhookConfig('', {}).sources).toEqual([]);
     expect(parseWebhookConfig('sources:\n', {}).sources).toEqual([]);
+  });
+
+  it('refuses a source naming a playbook this build does not have (unknown_playbook)', () => {
+    expect(() => parseWebhookConfig('sources:\n  edr:\n    secret: abcdefgh\n    playbook: ransomware_triage\n', {}, 'tw.yaml')).toThrow(
+      /tw\.yaml: sources\.edr\.playbook: unknown_playbook 'ransomware_triage'/,
+    );
+  });
+
+  it('reads the playbooks section, with its variables, and refuses its mistakes naming the place', () => {
+    const text = 'playbooks:\n  protected_domains: ["${BRAND}"]\n  routing:\n    - verdict: malicious\n      assignee: soc\n';
+    expect(parseWebhookConfig(text, { BRAND: 'paypal.com' }).playbooks).toMatchObject({
+      protectedDomains: ['paypal.com'],
+      routing: [{ verdict: ['malicious'], assignee: 'soc' }],
+    });
+    expect(() => parseWebhookConfig('playbooks:\n  thresholds:\n    malicious_scor: 50\n', {}, 'tw.yaml')).toThrow(
+      /tw\.yaml: playbooks: thresholds\.malicious_scor: property malicious_scor should not exist/,
+    );
   });
 });

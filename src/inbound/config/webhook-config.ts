@@ -3,6 +3,8 @@ import { IsString, Length, validateSync, type ValidationError } from 'class-vali
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ConfigError } from '../../config/config';
+import { parsePlaybookSettings, type PlaybookSettings } from '../../triage/playbook-settings';
+import { PLAYBOOK_NAMES, PLAYBOOKS } from '../../triage/playbooks';
 import { SourceSettingsDto } from '../http/sources.dto';
 import { SOURCE_NAME } from '../source.aggregate';
 import { SECRET_MAX_LENGTH, SECRET_MIN_LENGTH, type SettingsInput } from '../source-settings';
@@ -17,9 +19,11 @@ import { SECRET_MAX_LENGTH, SECRET_MIN_LENGTH, type SettingsInput } from '../sou
  *       playbook: phishing_triage
  *       severity_mapping: { critical: critical, high: high }
  *
- * Each top-level section has its handler here; later capabilities add theirs (`playbooks:`). A section this
- * build does not know is skipped with a warning, so a newer file still starts an older Towline; a key it
- * does not know inside a source is an error, because a misspelt `auto_triage` must not silently mean false.
+ * Each top-level section has its handler here: `sources:`, and `playbooks:` (the auto-triage settings, read by
+ * src/triage/playbook-settings.ts; docs/triage.md). A section this build does not know is skipped with a
+ * warning, so a newer file still starts an older Towline; a key it does not know inside a section is an
+ * error, because a misspelt `auto_triage` must not silently mean false. A source naming a playbook this
+ * build does not have stops the boot (unknown_playbook), as the API refuses it.
  *
  * `${NAME}` in any string value is replaced by the environment variable NAME after the YAML is parsed (so a
  * secret holding quotes, `#` or `: ` cannot change the file's structure, and values stay text: booleans are
@@ -35,6 +39,8 @@ export interface SourceDeclaration {
 
 export interface WebhookConfig {
   sources: SourceDeclaration[];
+  /** The `playbooks:` section, with defaults for what it does not say. */
+  playbooks: PlaybookSettings;
   warnings: string[];
 }
 
@@ -44,7 +50,7 @@ class SourceEntry extends SourceSettingsDto {
   secret: string;
 }
 
-const SECTIONS = ['sources'] as const;
+const SECTIONS = ['sources', 'playbooks'] as const;
 const VARIABLE = /\$(\$)?\{([^}]*)\}/g;
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -87,9 +93,20 @@ export function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, file = 
     const errors = validateSync(declared, { whitelist: true, forbidNonWhitelisted: true });
     if (errors.length > 0) throw fail(where, errors.map(describe).join('; '));
     const { secret, ...settings } = declared;
+    if (settings.playbook && !PLAYBOOKS.has(settings.playbook)) {
+      throw fail(`${where}.playbook`, `unknown_playbook '${settings.playbook}' (known: ${PLAYBOOK_NAMES.join(', ')})`);
+    }
     return { name, secret, settings };
   });
-  return { sources, warnings };
+
+  const playbooksSection = interpolate(document.playbooks, env, (path, message) => fail(`playbooks.${path}`, message));
+  let playbooks: PlaybookSettings;
+  try {
+    playbooks = parsePlaybookSettings(playbooksSection, PLAYBOOK_NAMES);
+  } catch (error) {
+    throw fail('playbooks', (error as Error).message);
+  }
+  return { sources, playbooks, warnings };
 }
 
 function describe(error: ValidationError): string {

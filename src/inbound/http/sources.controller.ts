@@ -1,14 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
-import { OrganisationAccess } from '../../auth/organisation-access';
+import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
 import { invalidRequest } from '../../http/app-error';
 import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
@@ -18,7 +18,6 @@ import { signatureHeader } from '../signature';
 import { activeSecrets } from '../source.aggregate';
 import { generateSourceSecret, openSourceSecret } from '../source-secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings, settingsChanges, type SettingsInput } from '../source-settings';
-import { OrganisationQuery, organisationScope } from './organisation-scope';
 import {
   RegisteredSourceDto,
   RegisterSourceDto,
@@ -28,6 +27,8 @@ import {
   TestEventDto,
   UpdateSourceDto,
 } from './sources.dto';
+
+const UNKNOWN_PLAYBOOK = 'invalid_request: the body or a parameter is malformed (details name the fields); unknown_playbook: no such playbook';
 
 /**
  * Registering and managing webhook sources: the systems allowed to post alerts to `/api/webhooks/:source`.
@@ -52,9 +53,10 @@ export class SourcesController {
   @RouteConfig({ formEncodedJson: true })
   @ApiOperation({ summary: 'Register a webhook source; the secret is generated (and returned once) when not given' })
   @ApiCreatedResponse({ type: RegisteredSourceDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: UNKNOWN_PLAYBOOK })
   @ApiErrors(400, 401, 403, 404, 409)
   async register(@CurrentPrincipal() principal: Principal, @Body() body: RegisterSourceDto): Promise<RegisteredSourceDto> {
-    const organisation = organisationScope(this.access, principal, body.organisation_id);
+    const organisation = this.access.scope(principal, body.organisation_id);
     this.checkProject(organisation.id, body);
     const secret = body.secret ?? generateSourceSecret();
     await this.run(new RegisterSource(organisation.id, body.source, newSettings(body, 'api'), randomUUID(), secret));
@@ -68,7 +70,7 @@ export class SourcesController {
   @ApiOkResponse({ type: SourceDto, isArray: true })
   @ApiErrors(400, 401, 403, 404)
   list(@CurrentPrincipal() principal: Principal, @Query() query: OrganisationQuery): SourceDto[] {
-    const organisation = organisationScope(this.access, principal, query.organisation_id);
+    const organisation = this.access.scope(principal, query.organisation_id);
     return this.sources.list(organisation.id).map((s) => this.toDto(s));
   }
 
@@ -85,6 +87,7 @@ export class SourcesController {
   @RequireScope('sources:write')
   @ApiOperation({ summary: 'Change some settings of a source (not its secret: rotate it); null clears playbook, severity_mapping, project_id' })
   @ApiOkResponse({ type: SourceDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: UNKNOWN_PLAYBOOK })
   @ApiErrors(400, 401, 403, 404, 409)
   async update(
     @CurrentPrincipal() principal: Principal,
@@ -168,7 +171,7 @@ export class SourcesController {
   }
 
   private find(principal: Principal, name: string, query: OrganisationQuery): SourceView {
-    const organisation = organisationScope(this.access, principal, query.organisation_id);
+    const organisation = this.access.scope(principal, query.organisation_id);
     const source = this.sources.source(organisation.id, name);
     if (!source) throw sourceNotFound(name);
     return source;

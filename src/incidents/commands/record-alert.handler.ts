@@ -1,5 +1,4 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AggregateStore } from '../../cqrs/aggregate-store';
 import type { AppendResult } from '../../event-store/event-store.port';
 import {
   alertIdOf,
@@ -11,6 +10,7 @@ import {
   type AlertResult,
 } from '../incident.aggregate';
 import { IncidentNumbers } from '../incident-numbers';
+import { AggregateStore } from '../../cqrs/aggregate-store';
 import { RecordAlert } from './record-alert.command';
 
 export interface AlertOutcome {

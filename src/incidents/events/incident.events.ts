@@ -8,6 +8,9 @@ import type { AlertAction, NormalizedAlert, Severity } from '../../inbound/norma
  * optimistic concurrency then decides open-or-attach without a separate lock.
  */
 
+export const INCIDENT_STATUSES = ['open', 'needs_manual_triage', 'acknowledged', 'resolved', 'verified', 'closed'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
 export interface IncidentTriage {
   /** Copied from the source when the incident opened: the triage saga reacts to it. */
   autoTriage: boolean;
@@ -51,18 +54,30 @@ export class AlertAttached implements IEvent {
   ) {}
 }
 
-/** `reason` names what resolved it: for now only a vendor's resolve message (`alertId` is that alert). */
+export const RESOLUTIONS = ['remediated', 'mitigated', 'risk_accepted', 'other'] as const;
+export type Resolution = (typeof RESOLUTIONS)[number];
+
+/**
+ * `reason` names what resolved it: a vendor's resolve message (`alertId` is that alert), or a person through
+ * the API (`manual`, with a resolution and a note). Events recorded before manual resolutions existed carry
+ * neither `resolution` nor `note`: read them as null.
+ */
 @DomainEvent('IncidentResolved')
 export class IncidentResolved implements IEvent {
   constructor(
     readonly incidentId: string,
     readonly resolvedAt: string,
-    readonly reason: 'resolve_message',
-    readonly alertId: string,
+    readonly reason: 'resolve_message' | 'manual',
+    readonly alertId: string | null,
+    readonly resolution: Resolution | null = null,
+    readonly note: string | null = null,
   ) {}
 }
 
-/** A repeat of a resolved incident's alert: the problem came back. `regressionCount` is absolute, after this one. */
+/**
+ * Back to open. `regression`: a repeat of a resolved incident's alert, the problem came back (`alertId` is
+ * that alert; `regressionCount` is absolute, after this one). Otherwise a person reopened it (`note`).
+ */
 @DomainEvent('IncidentReopened')
 export class IncidentReopened implements IEvent {
   constructor(
@@ -70,7 +85,132 @@ export class IncidentReopened implements IEvent {
     readonly reopenedAt: string,
     readonly regression: boolean,
     readonly regressionCount: number,
-    readonly alertId: string,
+    readonly alertId: string | null,
+    readonly note: string | null = null,
+  ) {}
+}
+
+/** Someone (an analyst, or the vendor's acknowledge message: `alertId`) has taken the incident on. */
+@DomainEvent('IncidentAcknowledged')
+export class IncidentAcknowledged implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly acknowledgedAt: string,
+    readonly alertId: string | null,
+  ) {}
+}
+
+/** `previousAssignee` makes a reassignment readable on its own. */
+@DomainEvent('IncidentAssigned')
+export class IncidentAssigned implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly assignee: string,
+    readonly previousAssignee: string | null,
+    readonly assignedAt: string,
+  ) {}
+}
+
+/**
+ * A severity set by triage (attached alerts raise the severity by themselves, see AlertAttached). Triage may
+ * lower it too: its verdict is better evidence than the vendor's first guess.
+ */
+@DomainEvent('IncidentSeverityChanged')
+export class IncidentSeverityChanged implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly from: Severity,
+    readonly to: Severity,
+    readonly reason: 'triage',
+    readonly changedAt: string,
+  ) {}
+}
+
+/** The re-test after a resolution showed the fix works. */
+@DomainEvent('IncidentResolutionVerified')
+export class IncidentResolutionVerified implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly verifiedAt: string,
+    readonly note: string | null,
+  ) {}
+}
+
+/** The re-test after a resolution showed the fix did not work: back to acknowledged, someone is on it. */
+@DomainEvent('IncidentResolutionFailed')
+export class IncidentResolutionFailed implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly failedAt: string,
+    readonly note: string | null,
+  ) {}
+}
+
+export const CLOSE_REASONS = ['false_positive', 'benign', 'duplicate'] as const;
+export type CloseReason = (typeof CLOSE_REASONS)[number];
+
+/** Closed without a fix, because there was nothing to fix. `duplicateOf` names the incident it was folded into. */
+@DomainEvent('IncidentClosed')
+export class IncidentClosed implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly closedAt: string,
+    readonly reason: CloseReason,
+    readonly note: string | null,
+    readonly duplicateOf: string | null,
+  ) {}
+}
+
+/**
+ * Auto-triage gave up on a step after its retries (`attempts`, the last `error`): a person must triage the
+ * incident. It ends the triage run `runId`; the status becomes needs_manual_triage only from open (someone
+ * who already acknowledged the incident is triaging it anyway).
+ */
+@DomainEvent('IncidentNeedsManualTriage')
+export class IncidentNeedsManualTriage implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly runId: string,
+    readonly step: string,
+    readonly attempts: number,
+    readonly error: string,
+    readonly at: string,
+  ) {}
+}
+
+export const SLA_KINDS = ['acknowledge', 'resolve'] as const;
+export type SlaKind = (typeof SLA_KINDS)[number];
+
+/** The incident missed its time-to-acknowledge or time-to-resolve target; appended at most once per kind. */
+@DomainEvent('SlaBreached')
+export class SlaBreached implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly kind: SlaKind,
+    readonly severity: Severity,
+    readonly dueAt: string,
+    readonly breachedAt: string,
+  ) {}
+}
+
+/**
+ * Another incident was folded into this one by triage: a `campaign` (same sender or subject to other
+ * recipients) or a `duplicate` (same alert fingerprint). The member is closed as a duplicate of this one;
+ * `count` is the group's size after this one (this incident included), absolute so a projection can apply
+ * it twice. The member's own verdict and score come along, so this incident is judged by its worst member.
+ */
+@DomainEvent('IncidentLinked')
+export class IncidentLinked implements IEvent {
+  constructor(
+    readonly incidentId: string,
+    readonly memberIncidentId: string,
+    readonly memberNumber: string,
+    readonly kind: 'campaign' | 'duplicate',
+    readonly key: string,
+    readonly memberVerdict: string,
+    readonly memberScore: number,
+    readonly count: number,
+    readonly linkedAt: string,
   ) {}
 }
 

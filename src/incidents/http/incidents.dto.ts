@@ -1,27 +1,56 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
-import { OrganisationQuery } from '../../inbound/http/organisation-scope';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { OrganisationQuery } from '../../auth/organisation-access';
 import { SEVERITIES, VENDOR_FORMATS } from '../../inbound/normalizers';
+import { VERDICTS } from '../../triage/events/triage.events';
+import { CLOSE_REASONS, INCIDENT_STATUSES, RESOLUTIONS, type CloseReason, type IncidentStatus, type Resolution } from '../events/incident.events';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class ListIncidentsQuery extends OrganisationQuery {
-  @ApiPropertyOptional({ enum: ['open', 'resolved'] })
-  @IsOptional() @IsIn(['open', 'resolved'])
-  status?: 'open' | 'resolved';
+  @ApiPropertyOptional({ enum: INCIDENT_STATUSES })
+  @IsOptional() @IsIn(INCIDENT_STATUSES)
+  status?: IncidentStatus;
+
+  @ApiPropertyOptional({ enum: SEVERITIES })
+  @IsOptional() @IsIn(SEVERITIES)
+  severity?: (typeof SEVERITIES)[number];
 
   @ApiPropertyOptional({ description: 'Only incidents of this webhook source' })
   @IsOptional() @IsString()
   source?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional() @IsUUID()
+  project_id?: string;
+
+  @ApiPropertyOptional({ description: 'Only incidents assigned to this assignee' })
+  @IsOptional() @IsString()
+  assignee?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Opened at or after this instant' })
+  @IsOptional() @IsISO8601({ strict: true })
+  since?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Opened before this instant' })
+  @IsOptional() @IsISO8601({ strict: true })
+  until?: string;
+
+  @ApiPropertyOptional({ description: "The previous page's next_cursor" })
+  @IsOptional() @IsString() @MaxLength(512)
+  cursor?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(500)
   limit?: number;
+}
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0)
-  offset?: number;
+export class StatisticsQuery extends OrganisationQuery {
+  @ApiPropertyOptional({ description: 'Only this webhook source' })
+  @IsOptional() @IsString()
+  source?: string;
 }
 
 export class IndicatorsDto {
@@ -32,6 +61,19 @@ export class IndicatorsDto {
   @ApiProperty({ type: String, isArray: true }) hashes: string[];
 }
 
+export class SlaClockDto {
+  @ApiProperty({ description: 'The target for this severity (TW_SLA_TARGETS)' }) target_seconds: number;
+  @ApiProperty({ format: 'date-time' }) due_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'When the clock stopped in time' }) met_at: string | null;
+  @ApiProperty() breached: boolean;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) breached_at: string | null;
+}
+
+export class SlaDto {
+  @ApiProperty({ type: SlaClockDto, description: 'Until the first response: acknowledged, resolved or closed' }) acknowledge: SlaClockDto;
+  @ApiProperty({ type: SlaClockDto, description: 'Until the first resolution or closure' }) resolve: SlaClockDto;
+}
+
 export class IncidentDto {
   @ApiProperty({ format: 'uuid', description: 'Derived from (organisation, source, vendor_alert_id): the dedup key' }) id: string;
   @ApiProperty({ example: 'INC-2026-0001', description: 'Per organisation and year, gap-free' }) number: string;
@@ -40,17 +82,36 @@ export class IncidentDto {
   @ApiProperty({ example: 'email-gateway' }) source: string;
   @ApiProperty() vendor_alert_id: string;
   @ApiProperty() title: string;
-  @ApiProperty({ enum: SEVERITIES, description: 'The highest severity of its triggering alerts' }) severity: string;
+  @ApiProperty({ enum: SEVERITIES, description: 'The highest severity of its triggering alerts, or what triage set' }) severity: string;
   @ApiProperty({ nullable: true, type: String }) category: string | null;
-  @ApiProperty({ enum: ['open', 'resolved'] }) status: string;
+  @ApiProperty({ enum: INCIDENT_STATUSES, description: 'See the lifecycle in docs/incidents.md' }) status: string;
+  @ApiProperty({ nullable: true, type: String }) assignee: string | null;
   @ApiProperty() auto_triage: boolean;
   @ApiProperty({ nullable: true, type: String }) playbook: string | null;
+  @ApiProperty({ enum: ['running', 'completed', 'needs_manual', 'skipped'], nullable: true, type: String, description: 'Of the latest triage run' })
+  triage_status: string | null;
+  @ApiProperty({ enum: VERDICTS, nullable: true, type: String }) verdict: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: '0–100' }) triage_score: number | null;
   @ApiProperty({ description: 'Alerts attached, the first one included' }) alert_count: number;
   @ApiProperty({ description: 'Times a repeat reopened it after it was resolved' }) regression_count: number;
+  @ApiProperty({ description: 'Incidents in its group (a campaign or duplicates) when triage folded others into it; 1 otherwise' })
+  related_count: number;
+  @ApiProperty({ format: 'uuid', nullable: true, type: String, description: 'The incident triage folded this one into' }) duplicate_of: string | null;
   @ApiProperty({ format: 'date-time' }) opened_at: string;
   @ApiProperty({ format: 'date-time' }) last_seen_at: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) acknowledged_at: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) resolved_at: string | null;
+  @ApiProperty({ enum: RESOLUTIONS, nullable: true, type: String }) resolution: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) verified_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) closed_at: string | null;
+  @ApiProperty({ enum: CLOSE_REASONS, nullable: true, type: String }) close_reason: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) reopened_at: string | null;
+  @ApiProperty({ type: SlaDto, nullable: true }) sla: SlaDto | null;
+}
+
+export class IncidentPageDto {
+  @ApiProperty({ type: IncidentDto, isArray: true, description: 'Newest first' }) items: IncidentDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as ?cursor= for the next page; null on the last page' }) next_cursor: string | null;
 }
 
 export class IncidentAlertDto {
@@ -72,6 +133,112 @@ export class IncidentAlertDto {
   @ApiProperty({ enum: ['vendor', 'fallback'] }) normalization: string;
 }
 
+export class TriageGroupDto {
+  @ApiProperty({ format: 'uuid' }) incidentId: string;
+  @ApiProperty() number: string;
+  @ApiProperty({ enum: ['campaign', 'duplicate'] }) kind: string;
+  @ApiProperty({ example: 'sender:billing@paypa1.com' }) key: string;
+}
+
+export class TriageStepDto {
+  @ApiProperty({ example: 'lookalike' }) step: string;
+  @ApiProperty({ example: 'lookalike_found' }) outcome: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) evidence: Record<string, unknown>;
+  @ApiProperty({ description: 'SHA-256 of the canonical JSON (RFC 8785) of the step input' }) input_digest: string;
+  @ApiProperty() duration_ms: number;
+  @ApiProperty({ format: 'date-time' }) completed_at: string;
+}
+
+export class TriageFailureDto {
+  @ApiProperty() step: string;
+  @ApiProperty() attempt: number;
+  @ApiProperty() error: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String, description: 'null after the last attempt' }) retry_at: string | null;
+  @ApiProperty({ format: 'date-time' }) failed_at: string;
+}
+
+export class TriageRunDto {
+  @ApiProperty({ format: 'uuid' }) run_id: string;
+  @ApiProperty({ example: 'phishing_triage' }) playbook: string;
+  @ApiProperty({ example: 'opened', description: 'opened, alert:<alert id> or linked:<incident id>' }) trigger: string;
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'skipped'] }) status: string;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) started_at: string | null;
+  @ApiProperty({ format: 'date-time', nullable: true, type: String }) finished_at: string | null;
+  @ApiProperty({ enum: VERDICTS, nullable: true, type: String }) verdict: string | null;
+  @ApiProperty({ nullable: true, type: Number }) score: number | null;
+  @ApiProperty({ type: String, isArray: true }) reasons: string[];
+  @ApiProperty({ enum: SEVERITIES, nullable: true, type: String }) severity: string | null;
+  @ApiProperty() escalated: boolean;
+  @ApiProperty({ type: TriageGroupDto, nullable: true }) grouped_into: TriageGroupDto | null;
+  @ApiProperty({ enum: ['monitoring_paused', 'unknown_playbook'], nullable: true, type: String }) skipped_reason: string | null;
+  @ApiProperty({ type: TriageStepDto, isArray: true, description: 'Completed steps, in order' }) steps: TriageStepDto[];
+  @ApiProperty({ type: TriageFailureDto, isArray: true }) failures: TriageFailureDto[];
+}
+
+export class TimelineEntryDto {
+  @ApiProperty({ description: 'Revision in the incident stream (incident-<id>)' }) revision: number;
+  @ApiProperty({ example: 'IncidentAcknowledged' }) type: string;
+  @ApiProperty({ format: 'date-time' }) at: string;
+  @ApiProperty({ example: 'api-key:4f1c…', description: 'admin, api-key:<id>, source:<name> or system:<component>' }) actor: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) data: Record<string, unknown>;
+}
+
 export class IncidentDetailDto extends IncidentDto {
   @ApiProperty({ type: IncidentAlertDto, isArray: true, description: 'Oldest first' }) alerts: IncidentAlertDto[];
+  @ApiProperty({ type: TriageRunDto, isArray: true, description: 'Oldest first' }) triage_runs: TriageRunDto[];
+  @ApiProperty({ type: TimelineEntryDto, isArray: true, description: "The incident's own events, oldest first" }) timeline: TimelineEntryDto[];
+}
+
+export class SourceStatsDto {
+  @ApiProperty() source: string;
+  @ApiProperty() total: number;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, example: { open: 3, closed: 1 } }) by_status: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' } }) by_severity: Record<string, number>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'integer' }, description: 'untriaged: no verdict yet' }) by_verdict: Record<string, number>;
+  @ApiProperty({ nullable: true, type: Number }) mean_time_to_acknowledge_seconds: number | null;
+  @ApiProperty({ nullable: true, type: Number }) mean_time_to_resolve_seconds: number | null;
+}
+
+const NOTE = { maxLength: 2000, description: 'Free text, kept on the incident stream' };
+
+export class AssignIncidentDto {
+  @ApiProperty({ example: 'soc-tier2', description: 'A person or team, as your SOC names them' })
+  @Transform(trimmed) @IsString() @Length(1, 200)
+  assignee: string;
+}
+
+export class ResolveIncidentDto {
+  @ApiProperty({ enum: RESOLUTIONS })
+  @IsIn(RESOLUTIONS)
+  resolution: Resolution;
+
+  @ApiPropertyOptional(NOTE)
+  @IsOptional() @IsString() @MaxLength(2000)
+  note?: string;
+}
+
+export class VerifyIncidentDto {
+  @ApiProperty({ description: 'true: the re-test shows the fix works; false: it does not (back to acknowledged)' })
+  @IsBoolean()
+  passed: boolean;
+
+  @ApiPropertyOptional(NOTE)
+  @IsOptional() @IsString() @MaxLength(2000)
+  note?: string;
+}
+
+export class CloseIncidentDto {
+  @ApiProperty({ enum: CLOSE_REASONS })
+  @IsIn(CLOSE_REASONS)
+  reason: CloseReason;
+
+  @ApiPropertyOptional(NOTE)
+  @IsOptional() @IsString() @MaxLength(2000)
+  note?: string;
+}
+
+export class ReopenIncidentDto {
+  @ApiPropertyOptional(NOTE)
+  @IsOptional() @IsString() @MaxLength(2000)
+  note?: string;
 }

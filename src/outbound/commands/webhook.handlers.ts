@@ -1,0 +1,142 @@
+import { Inject } from '@nestjs/common';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
+import { AggregateStore } from '../../cqrs/aggregate-store';
+import type { AppendResult } from '../../event-store/event-store.port';
+import { conflict, notFound } from '../../http/app-error';
+import {
+  WebhookCreated,
+  WebhookDeleted,
+  WebhookDisabled,
+  WebhookSecretRotated,
+  WebhookUpdated,
+  webhooksStream,
+  type WebhookSettings,
+} from '../events/webhook.events';
+import { MAX_WEBHOOKS_PER_ORGANISATION, Webhooks, type WebhookState, type WebhooksState } from '../webhook.aggregate';
+import { sealHeaders, sealWebhookSecret } from '../webhook-secrets';
+import { CreateWebhook, DeleteWebhook, DisableGoneWebhook, RotateWebhookSecret, UpdateWebhook, type WebhookInput } from './webhook.commands';
+
+export type WebhookCommandResult = AppendResult | null;
+
+const webhookNotFound = () => notFound('Webhook not found');
+
+function existing(state: WebhooksState, webhookId: string): WebhookState {
+  const webhook = state.webhooks.get(webhookId);
+  if (!webhook) throw webhookNotFound();
+  return webhook;
+}
+
+function settingsOf(box: SecretBox, stream: string, webhookId: string, input: WebhookInput): WebhookSettings {
+  return {
+    url: input.url,
+    format: input.format,
+    eventTypes: input.eventTypes,
+    projectIds: input.projectIds,
+    sealedHeaders: sealHeaders(box, stream, webhookId, input.headers),
+    headerNames: Object.keys(input.headers),
+    description: input.description,
+    enabled: input.enabled,
+  };
+}
+
+@CommandHandler(CreateWebhook)
+export class CreateWebhookHandler implements ICommandHandler<CreateWebhook, WebhookCommandResult> {
+  constructor(
+    private readonly aggregates: AggregateStore,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  async execute({ organisationId, webhookId, input, secretId, secret }: CreateWebhook): Promise<WebhookCommandResult> {
+    const stream = webhooksStream(organisationId);
+    const createdAt = new Date().toISOString();
+    const settings = settingsOf(this.box, stream, webhookId, input);
+    const sealed = sealWebhookSecret(this.box, stream, webhookId, secretId, secret, createdAt);
+    // The count is read from the stream and the event appended at the revision it was read at: a concurrent
+    // creation makes the append conflict, and the retry counts again.
+    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+      if (state.webhooks.has(webhookId)) return [];
+      if (state.webhooks.size >= MAX_WEBHOOKS_PER_ORGANISATION) {
+        throw conflict(`An organisation has at most ${MAX_WEBHOOKS_PER_ORGANISATION} webhooks`, 'webhook_limit_reached');
+      }
+      return [new WebhookCreated(organisationId, webhookId, settings, sealed, createdAt)];
+    });
+    return appended;
+  }
+}
+
+@CommandHandler(UpdateWebhook)
+export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, WebhookCommandResult> {
+  constructor(
+    private readonly aggregates: AggregateStore,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  async execute({ organisationId, webhookId, changes }: UpdateWebhook): Promise<WebhookCommandResult> {
+    const stream = webhooksStream(organisationId);
+    const headers = changes.headers && sealHeaders(this.box, stream, webhookId, changes.headers);
+    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+      const current = existing(state, webhookId).settings;
+      const next: WebhookSettings = {
+        url: changes.url ?? current.url,
+        format: changes.format ?? current.format,
+        eventTypes: changes.eventTypes !== undefined ? changes.eventTypes : current.eventTypes,
+        projectIds: changes.projectIds !== undefined ? changes.projectIds : current.projectIds,
+        sealedHeaders: changes.headers !== undefined ? (headers ?? null) : current.sealedHeaders,
+        headerNames: changes.headers !== undefined ? Object.keys(changes.headers) : current.headerNames,
+        description: changes.description !== undefined ? changes.description : current.description,
+        enabled: changes.enabled ?? current.enabled,
+      };
+      const changed = (Object.keys(next) as (keyof WebhookSettings)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(current[key]));
+      return changed.length === 0 ? [] : [new WebhookUpdated(organisationId, webhookId, next, changed, new Date().toISOString())];
+    });
+    return appended;
+  }
+}
+
+@CommandHandler(RotateWebhookSecret)
+export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhookSecret, WebhookCommandResult> {
+  constructor(
+    private readonly aggregates: AggregateStore,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
+
+  async execute({ organisationId, webhookId, secretId, secret, previousExpireAt }: RotateWebhookSecret): Promise<WebhookCommandResult> {
+    const stream = webhooksStream(organisationId);
+    const now = new Date();
+    const sealed = sealWebhookSecret(this.box, stream, webhookId, secretId, secret, now.toISOString());
+    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+      if (existing(state, webhookId).secrets.some((s) => s.id === secretId)) return [];
+      return [new WebhookSecretRotated(organisationId, webhookId, sealed, previousExpireAt, now.toISOString())];
+    });
+    return appended;
+  }
+}
+
+@CommandHandler(DeleteWebhook)
+export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhook, WebhookCommandResult> {
+  constructor(private readonly aggregates: AggregateStore) {}
+
+  async execute({ organisationId, webhookId }: DeleteWebhook): Promise<WebhookCommandResult> {
+    const { appended } = await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
+      existing(state, webhookId);
+      return [new WebhookDeleted(organisationId, webhookId, new Date().toISOString())];
+    });
+    return appended;
+  }
+}
+
+@CommandHandler(DisableGoneWebhook)
+export class DisableGoneWebhookHandler implements ICommandHandler<DisableGoneWebhook, WebhookCommandResult> {
+  constructor(private readonly aggregates: AggregateStore) {}
+
+  async execute({ organisationId, webhookId, deliveryId }: DisableGoneWebhook): Promise<WebhookCommandResult> {
+    const { appended } = await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
+      const webhook = state.webhooks.get(webhookId);
+      // Deleted or already disabled meanwhile: nothing left to do.
+      if (!webhook || !webhook.settings.enabled) return [];
+      return [new WebhookDisabled(organisationId, webhookId, 'gone', deliveryId, new Date().toISOString())];
+    });
+    return appended;
+  }
+}

@@ -1,0 +1,85 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
+import { OrganisationAccess } from '../../auth/organisation-access';
+import type { Principal } from '../../auth/principal';
+import type { Decided } from '../../cqrs/aggregate-store';
+import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ApiErrors } from '../../http/api-errors.decorator';
+import { notFound } from '../../http/app-error';
+import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { PauseMonitoring, ResumeMonitoring } from '../commands/monitoring.commands';
+import type { MonitoringState } from '../monitoring.aggregate';
+import { MONITORING_PRODUCER } from '../producers/monitoring.producer';
+import { MONITORING_PROJECTION, MonitoringProjection } from '../projections/monitoring.projection';
+import { MonitoringDto, PauseMonitoringDto } from './monitoring.dto';
+
+/**
+ * Continuous monitoring (ASCAM) of a project. Pausing and resuming need `events:write`, the scope of
+ * everything that emits security events (an `admin` key has it too): each emits ascam.paused / ascam.resumed.
+ */
+@ApiTags('security events')
+@ApiBearerAuth()
+@Controller('api/organisations/:orgId/projects/:projectId/monitoring')
+export class MonitoringController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly monitoring: MonitoringProjection,
+    private readonly organisations: OrganisationsProjection,
+    private readonly access: OrganisationAccess,
+    private readonly readSide: ReadSideRunner,
+  ) {}
+
+  @Get()
+  @RequireScope('read')
+  @ApiOperation({ summary: 'Whether monitoring is paused for the project' })
+  @ApiOkResponse({ type: MonitoringDto })
+  @ApiErrors(401, 403, 404)
+  get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('projectId') projectId: string): MonitoringDto {
+    const { organisationId, project } = this.project(principal, orgId, projectId);
+    return this.monitoring.state(organisationId, project);
+  }
+
+  @Post('pause')
+  @HttpCode(200)
+  @RequireScope('events:write')
+  @ApiOperation({ summary: 'Pause monitoring for the project and emit ascam.paused (medium); pausing a paused project changes nothing' })
+  @ApiOkResponse({ type: MonitoringDto })
+  @ApiErrors(400, 401, 403, 404)
+  async pause(
+    @CurrentPrincipal() principal: Principal,
+    @Param('orgId') orgId: string,
+    @Param('projectId') projectId: string,
+    @Body() body: PauseMonitoringDto,
+  ): Promise<MonitoringDto> {
+    const { organisationId, project } = this.project(principal, orgId, projectId);
+    await this.run(new PauseMonitoring(organisationId, project, body?.reason ?? null));
+    return this.monitoring.state(organisationId, project);
+  }
+
+  @Post('resume')
+  @HttpCode(200)
+  @RequireScope('events:write')
+  @ApiOperation({ summary: 'Resume monitoring for the project and emit ascam.resumed; resuming a running project changes nothing' })
+  @ApiOkResponse({ type: MonitoringDto })
+  @ApiErrors(401, 403, 404)
+  async resume(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('projectId') projectId: string): Promise<MonitoringDto> {
+    const { organisationId, project } = this.project(principal, orgId, projectId);
+    await this.run(new ResumeMonitoring(organisationId, project));
+    return this.monitoring.state(organisationId, project);
+  }
+
+  private project(principal: Principal, orgId: string, projectId: string): { organisationId: string; project: string } {
+    const organisation = this.access.resolve(principal, orgId);
+    const project = this.organisations.project(organisation.id, projectId.toLowerCase());
+    if (!project) throw notFound('Project not found');
+    return { organisationId: organisation.id, project: project.id };
+  }
+
+  /** Waits until the state and the security event it emits are both visible. */
+  private async run(command: PauseMonitoring | ResumeMonitoring): Promise<void> {
+    const { appended } = await this.commands.execute<typeof command, Decided<MonitoringState>>(command);
+    if (appended) await this.readSide.catchUp([MONITORING_PROJECTION, MONITORING_PRODUCER], appended.position);
+  }
+}

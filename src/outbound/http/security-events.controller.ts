@@ -1,0 +1,89 @@
+import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
+import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
+import { OrganisationAccess } from '../../auth/organisation-access';
+import type { Principal } from '../../auth/principal';
+import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import type { JsonObject } from '../../event-store/event-store.port';
+import { ApiErrors } from '../../http/api-errors.decorator';
+import { notFound } from '../../http/app-error';
+import { RecordSecurityEvent } from '../commands/security-event.commands';
+import type { RecordedSecurityEvent } from '../commands/security-event.handler';
+import { SECURITY_EVENTS_PROJECTION, SecurityEventsProjection } from '../projections/security-events.projection';
+import { ApiOutcome } from './api-outcome';
+import { EventPageDto, ListEventsQuery, PublishEventDto, SecurityEventDto } from './security-events.dto';
+import { decodeCursor, encodeCursor, instantMs } from './query-params';
+
+@ApiTags('security events')
+@ApiBearerAuth()
+@Controller('api/organisations/:orgId/events')
+export class SecurityEventsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly events: SecurityEventsProjection,
+    private readonly access: OrganisationAccess,
+    private readonly readSide: ReadSideRunner,
+  ) {}
+
+  @Post()
+  @RequireScope('events:write')
+  @ApiOperation({ summary: "Publish a security event of any catalogued type: recorded in the organisation's log, then delivered" })
+  @ApiCreatedResponse({ type: SecurityEventDto, description: 'The envelope as it is delivered' })
+  @ApiOutcome(400, "invalid_event: unknown type, data not matching the type's schema (details list each error as {path, message}), a contradicted severity, or a project of another organisation; invalid_request: a malformed body")
+  @ApiErrors(401, 403, 404, 413, 415)
+  async publish(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Body() body: PublishEventDto): Promise<SecurityEventDto> {
+    const organisation = this.access.resolve(principal, orgId);
+    const { envelope, appended } = await this.commands.execute<RecordSecurityEvent, RecordedSecurityEvent>(
+      new RecordSecurityEvent(
+        {
+          event_type: body.event_type,
+          organisation_id: organisation.id,
+          project_id: body.project_id?.toLowerCase() ?? null,
+          data: body.data as JsonObject,
+          severity: body.severity,
+          title: body.title,
+          description: body.description,
+          category: body.category,
+          owasp_category: body.owasp_category,
+        },
+        'api',
+        randomUUID(),
+      ),
+    );
+    if (appended) await this.readSide.catchUp([SECURITY_EVENTS_PROJECTION], appended.position);
+    return envelope;
+  }
+
+  @Get()
+  @RequireScope('read')
+  @ApiOperation({ summary: "The organisation's security-event log, oldest first, filtered and paged by cursor" })
+  @ApiOkResponse({ type: EventPageDto })
+  @ApiErrors(400, 401, 403, 404)
+  list(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Query() query: ListEventsQuery): EventPageDto {
+    const organisation = this.access.resolve(principal, orgId);
+    const limit = query.limit ?? 100;
+    const { items, last } = this.events.list(organisation.id, {
+      type: query.type,
+      projectId: query.project_id?.toLowerCase(),
+      since: query.since === undefined ? undefined : Math.ceil(instantMs(query.since) / 1000),
+      until: query.until === undefined ? undefined : Math.ceil(instantMs(query.until) / 1000),
+      after: decodeCursor(query.cursor) ?? 0,
+      limit,
+    });
+    return { items, next_cursor: last !== null && items.length === limit ? encodeCursor(last) : null };
+  }
+
+  @Get(':eventId')
+  @RequireScope('read')
+  @ApiOperation({ summary: 'One security event' })
+  @ApiOkResponse({ type: SecurityEventDto })
+  @ApiErrors(401, 403, 404)
+  get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('eventId') eventId: string): SecurityEventDto {
+    const organisation = this.access.resolve(principal, orgId);
+    const event = this.events.event(organisation.id, eventId.toLowerCase());
+    if (!event) throw notFound('Security event not found');
+    return event;
+  }
+}

@@ -1,0 +1,68 @@
+import type { AttemptView, DeliveryView, WebhookHealth } from '../projections/deliveries.projection';
+import type { AttemptRecord } from '../events/delivery.events';
+import type { WebhookRecord } from '../projections/webhooks.projection';
+import { liveSecrets } from '../webhook.aggregate';
+import { circuitOf, type BreakerSettings } from '../delivery/circuit-breaker';
+import type { AttemptDto, DeliveryDto, WebhookDto, WebhookHealthDto, WebhookSecretDto } from './webhooks.dto';
+
+/** Read models → API shapes (snake_case; secrets and header values never leave). */
+
+export function secretsView(webhook: WebhookRecord, now = new Date()): WebhookSecretDto[] {
+  return liveSecrets(webhook.secrets, now)
+    .reverse()
+    .map((s) => ({ id: s.id, created_at: s.createdAt, expires_at: s.expiresAt }));
+}
+
+export function healthView(health: WebhookHealth, breaker: BreakerSettings, now = Date.now()): WebhookHealthDto {
+  const lastFailureAt = health.last_failure_at ? Date.parse(health.last_failure_at) : null;
+  const circuit = circuitOf({ consecutiveFailures: health.consecutive_failures, lastFailureAt }, breaker, now);
+  return {
+    ...health,
+    circuit: { state: circuit.state, open_until: circuit.state === 'open' ? new Date(circuit.until).toISOString() : null },
+  };
+}
+
+export function webhookView(webhook: WebhookRecord, health: WebhookHealthDto): WebhookDto {
+  const { settings } = webhook;
+  return {
+    id: webhook.id,
+    organisation_id: webhook.organisationId,
+    url: settings.url,
+    format: settings.format,
+    event_types: settings.eventTypes,
+    project_ids: settings.projectIds,
+    headers: Object.fromEntries(settings.headerNames.map((name) => [name, '[redacted]'])),
+    description: settings.description,
+    enabled: settings.enabled,
+    disabled_reason: webhook.disabledReason,
+    secrets: secretsView(webhook),
+    health,
+    created_at: webhook.createdAt,
+    updated_at: webhook.updatedAt,
+  };
+}
+
+export function attemptView(attempt: number, succeeded: boolean, record: AttemptRecord): AttemptDto {
+  return {
+    attempt,
+    succeeded,
+    started_at: record.startedAt,
+    duration_ms: record.durationMs,
+    request_digest: record.request.digest,
+    secret_ids: record.request.secretIds,
+    response: {
+      status: record.response.status,
+      headers: record.response.headers,
+      body: record.response.body,
+      body_truncated: record.response.bodyTruncated,
+    },
+    error_class: record.errorClass,
+    error: record.error,
+  };
+}
+
+export const attemptsView = (attempts: AttemptView[]) => attempts.map((a) => attemptView(a.attempt, a.succeeded, a));
+
+export function deliveryView({ organisation_id: _, ...delivery }: DeliveryView): DeliveryDto {
+  return delivery;
+}

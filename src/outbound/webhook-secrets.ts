@@ -1,0 +1,26 @@
+import type { SecretBox } from '../config/secret-box';
+import type { SealedWebhookSecret } from './events/webhook.events';
+
+/**
+ * Webhook secrets and header values are sealed (AES-256-GCM, src/config/secret-box.ts) before they reach an
+ * event, bound to their organisation's webhook stream, the webhook, and their own id, so a sealed value
+ * copied elsewhere does not open.
+ */
+const secretContext = (stream: string, webhookId: string, secretId: string) => `${stream}/${webhookId}/${secretId}`;
+const headersContext = (stream: string, webhookId: string) => `${stream}/${webhookId}/headers`;
+
+export function sealWebhookSecret(box: SecretBox, stream: string, webhookId: string, id: string, plaintext: string, createdAt: string): SealedWebhookSecret {
+  return { id, sealed: box.seal(plaintext, secretContext(stream, webhookId, id)), createdAt };
+}
+
+export function openWebhookSecret(box: SecretBox, stream: string, webhookId: string, secret: Pick<SealedWebhookSecret, 'id' | 'sealed'>): string {
+  return box.open(secret.sealed, secretContext(stream, webhookId, secret.id));
+}
+
+export function sealHeaders(box: SecretBox, stream: string, webhookId: string, headers: Record<string, string>): string | null {
+  return Object.keys(headers).length === 0 ? null : box.seal(JSON.stringify(headers), headersContext(stream, webhookId));
+}
+
+export function openHeaders(box: SecretBox, stream: string, webhookId: string, sealed: string | null): Record<string, string> {
+  return sealed === null ? {} : (JSON.parse(box.open(sealed, headersContext(stream, webhookId))) as Record<string, string>);
+}

@@ -1,0 +1,38 @@
+import { Module } from '@nestjs/common';
+import { IncidentsModule } from '../incidents/incidents.module';
+import { ObservabilityModule } from '../observability/observability.module';
+import { MonitoringService } from '../outbound/monitoring.service';
+import { OutboundModule } from '../outbound/outbound.module';
+import { LinkIncidentHandler, StartTriageHandler } from './commands/triage.handlers';
+import { PlaybookConfiguration } from './playbook-configuration';
+import { PROJECT_MONITORING } from './project-monitoring';
+import { SightingsProjection } from './projections/sightings.projection';
+import { TriageRunsProjection } from './projections/triage-runs.projection';
+import { TriageInputs } from './runner/triage-inputs';
+import { TriageRunner } from './runner/triage-runner';
+import { TriageWorker } from './runner/triage.worker';
+import { TriageSaga } from './sagas/triage.saga';
+import { TriageMetrics } from './triage.metrics';
+
+/**
+ * Auto-triage: a saga starts the source's playbook when an incident opens (and again when its playbook asks),
+ * the triage worker runs it step by step on the incident's stream, resuming from stored events and due times.
+ * docs/triage.md describes the playbooks, their configuration and scoring.
+ */
+@Module({
+  imports: [IncidentsModule, ObservabilityModule, OutboundModule],
+  providers: [
+    PlaybookConfiguration,
+    { provide: PROJECT_MONITORING, useExisting: MonitoringService },
+    StartTriageHandler,
+    LinkIncidentHandler,
+    TriageSaga,
+    TriageRunsProjection,
+    SightingsProjection,
+    TriageInputs,
+    TriageRunner,
+    TriageWorker,
+    TriageMetrics,
+  ],
+})
+export class TriageModule {}
