@@ -2,7 +2,7 @@ import type { RetryJitter } from '../outbound.config';
 import type { HttpOutcome } from './webhook-http.client';
 
 /**
- * How each answer is treated (src/outbound/README.md repeats this table):
+ * How each answer is treated (docs/outbound.md repeats this table):
  * - 2xx: delivered.
  * - 3xx: failed, not retried: redirects are never followed, and the same request would be redirected again.
  * - 408, 425, 429 and 5xx: failed, retried on the schedule; a Retry-After is honoured within bounds.
