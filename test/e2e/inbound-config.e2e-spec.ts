@@ -3,27 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store.port';
+import { SEED_CONFIG } from '../fixtures/seed-config';
 import { postWebhook } from '../fixtures/webhooks';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-/** The seed's webhook_config.yaml, verbatim. */
-const SEED_CONFIG = `# webhook_config.yaml
-sources:
-  email-gateway:
-    secret: "\${EMAIL_GATEWAY_SECRET}"
-    auto_triage: true
-    playbook: phishing_triage
-    severity_mapping:
-      critical: critical
-      high: high
-      medium: medium
-      low: low
-
-  edr:
-    secret: "\${EDR_SECRET}"
-    auto_triage: true
-    playbook: malware_triage
-`;
 
 const alert = (id: string, severity = 'high') => ({ event_type: 'security_alert', data: { alert_id: id, severity } });
 

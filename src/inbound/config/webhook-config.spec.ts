@@ -1,25 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PLAYBOOK_SETTINGS } from '../../triage/playbook-settings';
+import { SEED_CONFIG as SEED } from '../../../test/fixtures/seed-config';
 import { parseWebhookConfig } from './webhook-config';
 
-/** The seed's example, verbatim. */
-const SEED = `# webhook_config.yaml
-sources:
-  email-gateway:
-    secret: "\${EMAIL_GATEWAY_SECRET}"
-    auto_triage: true
-    playbook: phishing_triage
-    severity_mapping:
-      critical: critical
-      high: high
-      medium: medium
-      low: low
-
-  edr:
-    secret: "\${EDR_SECRET}"
-    auto_triage: true
-    playbook: malware_triage
-`;
 
 const env = { EMAIL_GATEWAY_SECRET: 'gateway-secret-1', EDR_SECRET: 'edr-secret-0001' };
 

@@ -139,8 +139,6 @@ export class IncidentsProjection implements StoreConsumerHandler {
   constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
     const db = readModels.db;
     db.exec(`
-      DROP TABLE IF EXISTS incidents;
-      DROP TABLE IF EXISTS incident_alerts;
       CREATE TABLE IF NOT EXISTS incident_list (
         id TEXT PRIMARY KEY, number TEXT NOT NULL, organisation_id TEXT NOT NULL, project_id TEXT,
         source TEXT NOT NULL, vendor_alert_id TEXT NOT NULL, title TEXT NOT NULL, severity TEXT NOT NULL,
