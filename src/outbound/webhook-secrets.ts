@@ -2,11 +2,12 @@ import type { SecretBox } from '../config/secret-box';
 import type { SealedWebhookSecret } from './events/webhook.events';
 
 /**
- * Webhook secrets and header values are sealed (AES-256-GCM, src/config/secret-box.ts) before they reach an
- * event, bound to their organisation's webhook stream, the webhook, and their own id, so a sealed value
- * copied elsewhere does not open.
+ * Webhook secrets, URLs and header values are sealed (AES-256-GCM, src/config/secret-box.ts) before they
+ * reach an event, bound to their organisation's webhook stream, the webhook, and their own id (a secret's
+ * uuid, `url`, `headers`), so a sealed value copied elsewhere does not open.
  */
 const secretContext = (stream: string, webhookId: string, secretId: string) => `${stream}/${webhookId}/${secretId}`;
+const urlContext = (stream: string, webhookId: string) => `${stream}/${webhookId}/url`;
 const headersContext = (stream: string, webhookId: string) => `${stream}/${webhookId}/headers`;
 
 export function sealWebhookSecret(box: SecretBox, stream: string, webhookId: string, id: string, plaintext: string, createdAt: string): SealedWebhookSecret {
@@ -15,6 +16,15 @@ export function sealWebhookSecret(box: SecretBox, stream: string, webhookId: str
 
 export function openWebhookSecret(box: SecretBox, stream: string, webhookId: string, secret: Pick<SealedWebhookSecret, 'id' | 'sealed'>): string {
   return box.open(secret.sealed, secretContext(stream, webhookId, secret.id));
+}
+
+/** The URL may be the credential itself (Slack, Teams workflows, Discord, a signed query string). */
+export function sealWebhookUrl(box: SecretBox, stream: string, webhookId: string, url: string): string {
+  return box.seal(url, urlContext(stream, webhookId));
+}
+
+export function openWebhookUrl(box: SecretBox, stream: string, webhookId: string, sealed: string): string {
+  return box.open(sealed, urlContext(stream, webhookId));
 }
 
 export function sealHeaders(box: SecretBox, stream: string, webhookId: string, headers: Record<string, string>): string | null {

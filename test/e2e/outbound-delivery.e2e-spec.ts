@@ -274,4 +274,51 @@ describe('outbound delivery', () => {
     expect(second.headers['webhook-signature'].split(' ')).toHaveLength(1);
     expect(pythonVerify(second.body, now.body.secret, second.headers['x-towline-signature'])).toBe(true);
   });
+
+  it('keeps a URL that is a credential out of the answers and the events, and still delivers to it in full', async () => {
+    // Its own organisation: no other test's webhook sees its events, and its stream holds only this webhook.
+    const slackOrg = (await t.request('POST', '/api/organisations', { name: 'Slack-style' })).body.id;
+    const hooks = `/api/organisations/${slackOrg}/webhooks`;
+    const r = await receiver();
+    const secretSegment = 'XXXXsecretXXXX';
+    const full = `${r.url}/services/T000/B000/${secretSegment}?token=abc`;
+    const shown = `${r.url}/services/T000/B000/[redacted]?token=[redacted]`;
+    const leaks = (text: string) => text.includes(secretSegment) || /token=(?!\[redacted\])/.test(text);
+
+    const created = await t.request('POST', hooks, { url: full });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.url).toBe(shown);
+    const { id } = created.body;
+
+    // A PATCH without a URL keeps it; the same URL given again changes nothing at all.
+    const store = t.app.get<symbol, EventStore>(EVENT_STORE);
+    const patched = await t.request('PATCH', `${hooks}/${id}`, { description: 'ops channel' });
+    expect(patched.body).toMatchObject({ url: shown, description: 'ops channel' });
+    const revisions = (await store.readStream(`webhooks-${slackOrg}`)).length;
+    const same = await t.request('PATCH', `${hooks}/${id}`, { url: full });
+    expect(same.body.url).toBe(shown);
+    expect(await store.readStream(`webhooks-${slackOrg}`)).toHaveLength(revisions);
+
+    const listed = await t.request('GET', hooks);
+    const got = await t.request('GET', `${hooks}/${id}`);
+    expect(listed.body.map((w: any) => w.url)).toEqual([shown]);
+    expect(got.body.url).toBe(shown);
+    for (const answer of [created, patched, same, listed, got]) expect(leaks(JSON.stringify(answer.body)), JSON.stringify(answer.body)).toBe(false);
+
+    // Deliveries and test sends open the sealed URL: the receiver sees the full path and query.
+    const published = await t.request('POST', `/api/organisations/${slackOrg}/events`, finding('to a Slack-style URL'));
+    expect(published.status).toBe(201);
+    const [delivered] = await r.waitFor(1);
+    expect(delivered.path).toBe(`/services/T000/B000/${secretSegment}?token=abc`);
+    const tested = await t.request('POST', `${hooks}/${id}/test`, {});
+    expect(tested.body.result).toMatchObject({ succeeded: true });
+    expect(r.requests[1].path).toBe(delivered.path);
+    await eventually(async () => (await t.request('GET', `${hooks}/${id}/deliveries`)).body.items[0]?.status === 'succeeded', 5_000, 'the delivery');
+
+    // In the events the URL exists only sealed, beside its display form.
+    const events = await store.readAll();
+    expect(leaks(JSON.stringify(events.map((e) => [e.data, e.metadata])))).toBe(false);
+    const [creation] = await store.readStream(`webhooks-${slackOrg}`);
+    expect(creation.data.settings).toMatchObject({ displayUrl: shown, sealedUrl: expect.stringMatching(/^v1\./) });
+  });
 });

@@ -14,7 +14,8 @@ import {
   type WebhookSettings,
 } from '../events/webhook.events';
 import { MAX_WEBHOOKS_PER_ORGANISATION, Webhooks, type WebhookState, type WebhooksState } from '../webhook.aggregate';
-import { sealHeaders, sealWebhookSecret } from '../webhook-secrets';
+import { openWebhookUrl, sealHeaders, sealWebhookSecret, sealWebhookUrl } from '../webhook-secrets';
+import { webhookUrlDisplay } from '../webhook-url-display';
 import { CreateWebhook, DeleteWebhook, DisableGoneWebhook, RotateWebhookSecret, UpdateWebhook, type WebhookInput } from './webhook.commands';
 
 export type WebhookCommandResult = AppendResult | null;
@@ -27,9 +28,14 @@ function existing(state: WebhooksState, webhookId: string): WebhookState {
   return webhook;
 }
 
+/** The URL only ever reaches an event sealed, beside its display form. */
+function urlOf(box: SecretBox, stream: string, webhookId: string, url: string): Pick<WebhookSettings, 'sealedUrl' | 'displayUrl'> {
+  return { sealedUrl: sealWebhookUrl(box, stream, webhookId, url), displayUrl: webhookUrlDisplay(url) };
+}
+
 function settingsOf(box: SecretBox, stream: string, webhookId: string, input: WebhookInput): WebhookSettings {
   return {
-    url: input.url,
+    ...urlOf(box, stream, webhookId, input.url),
     format: input.format,
     eventTypes: input.eventTypes,
     projectIds: input.projectIds,
@@ -75,10 +81,14 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, Webh
   async execute({ organisationId, webhookId, changes }: UpdateWebhook): Promise<WebhookCommandResult> {
     const stream = webhooksStream(organisationId);
     const headers = changes.headers && sealHeaders(this.box, stream, webhookId, changes.headers);
+    const url = changes.url !== undefined ? urlOf(this.box, stream, webhookId, changes.url) : undefined;
     const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
       const current = existing(state, webhookId).settings;
+      // The same URL given again keeps its sealed form (a new seal never equals the old one): nothing changes.
+      const urlChanged = url !== undefined && openWebhookUrl(this.box, stream, webhookId, current.sealedUrl) !== changes.url;
       const next: WebhookSettings = {
-        url: changes.url ?? current.url,
+        sealedUrl: urlChanged ? url.sealedUrl : current.sealedUrl,
+        displayUrl: urlChanged ? url.displayUrl : current.displayUrl,
         format: changes.format ?? current.format,
         eventTypes: changes.eventTypes !== undefined ? changes.eventTypes : current.eventTypes,
         projectIds: changes.projectIds !== undefined ? changes.projectIds : current.projectIds,

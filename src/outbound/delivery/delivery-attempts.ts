@@ -19,7 +19,7 @@ import { webhooksStream, webhookTestStream, WebhookTestSent } from '../events/we
 import { DELIVERIES_PROJECTION } from '../projections/deliveries.projection';
 import { WebhooksProjection, type WebhookRecord } from '../projections/webhooks.projection';
 import { liveSecrets } from '../webhook.aggregate';
-import { openHeaders, openWebhookSecret } from '../webhook-secrets';
+import { openHeaders, openWebhookSecret, openWebhookUrl } from '../webhook-secrets';
 import type { DeliveryJob, RunOutcome } from './delivery-queue.port';
 import { renderBody } from './formats';
 import { judge, retryDelay, type RetryPolicy, type Verdict } from './retry-policy';
@@ -143,7 +143,9 @@ export class DeliveryAttempts {
         signatureHeader: this.config.outbound.signatureHeader,
       }),
     };
-    const outcome = await this.http.post(settings.url, headers, body, this.config.outbound.timeoutMs, signal);
+    // Opened for this attempt only; the connector's SSRF guard checks the address this real URL leads to.
+    const url = openWebhookUrl(this.box, stream, webhook.id, settings.sealedUrl);
+    const outcome = await this.http.post(url, headers, body, this.config.outbound.timeoutMs, signal);
     const verdict = judge(outcome);
     return {
       verdict,

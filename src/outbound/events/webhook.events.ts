@@ -14,7 +14,10 @@ export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
 
 /** Every setting, always whole, so that each event tells the full truth without earlier ones. */
 export interface WebhookSettings {
-  url: string;
+  /** The URL, sealed: for Slack, Teams / Power Automate workflows, Discord or a signed query it is the credential. */
+  sealedUrl: string;
+  /** What may be shown of it (webhook-url-display.ts): no query values, no secret path segments. */
+  displayUrl: string;
   format: WebhookFormat;
   /** null: every event type. */
   eventTypes: string[] | null;

@@ -5,7 +5,7 @@ import { liveSecrets } from '../webhook.aggregate';
 import { circuitOf, type BreakerSettings } from '../delivery/circuit-breaker';
 import type { AttemptDto, DeliveryDto, WebhookDto, WebhookHealthDto, WebhookSecretDto } from './webhooks.dto';
 
-/** Read models → API shapes (snake_case; secrets and header values never leave). */
+/** Read models → API shapes (snake_case; secrets, header values and the URL's secret parts never leave). */
 
 export function secretsView(webhook: WebhookRecord, now = new Date()): WebhookSecretDto[] {
   return liveSecrets(webhook.secrets, now)
@@ -27,7 +27,7 @@ export function webhookView(webhook: WebhookRecord, health: WebhookHealthDto): W
   return {
     id: webhook.id,
     organisation_id: webhook.organisationId,
-    url: settings.url,
+    url: settings.displayUrl,
     format: settings.format,
     event_types: settings.eventTypes,
     project_ids: settings.projectIds,

@@ -46,7 +46,7 @@ const URL_OUTCOMES =
 
 /**
  * An organisation's webhooks: where its security events go. Secrets and header values go in (or are
- * generated and shown once) and never come out again.
+ * generated and shown once) and never come out again; the URL comes out only in its display form.
  */
 @ApiTags('webhooks')
 @ApiBearerAuth()

@@ -39,6 +39,7 @@ const secretDoc = {
   example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
   description: 'whsec_ + base64 of 24–64 random bytes (Standard Webhooks); generated and returned once when omitted',
 };
+const urlDoc = 'Stored sealed (it may be a credential: Slack, Teams workflows, Discord, a signed query); shown again only in display form';
 const eventTypesDoc = { enum: EVENT_TYPE_NAMES, isArray: true, nullable: true, description: 'Only these types; null or absent: every type' };
 const projectIdsDoc = {
   type: String,
@@ -55,7 +56,7 @@ const headersDoc = {
 };
 
 export class CreateWebhookDto {
-  @ApiProperty({ example: 'https://siem.example.com/hooks/towline', maxLength: MAX_URL_LENGTH })
+  @ApiProperty({ example: 'https://siem.example.com/hooks/towline', maxLength: MAX_URL_LENGTH, description: urlDoc })
   @IsString() @MaxLength(MAX_URL_LENGTH)
   url: string;
 
@@ -90,7 +91,7 @@ export class CreateWebhookDto {
 
 /** Every field optional; null clears event_types, project_ids (back to "all") and description. */
 export class UpdateWebhookDto {
-  @ApiPropertyOptional({ maxLength: MAX_URL_LENGTH })
+  @ApiPropertyOptional({ maxLength: MAX_URL_LENGTH, description: urlDoc })
   @ValidateIf(given) @IsString() @MaxLength(MAX_URL_LENGTH)
   url?: string;
 
@@ -176,7 +177,11 @@ export class WebhookHealthDto {
 export class WebhookDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) organisation_id: string;
-  @ApiProperty() url: string;
+  @ApiProperty({
+    example: 'https://hooks.slack.com/services/T000/B000/[redacted]?token=[redacted]',
+    description: 'Display form: scheme, host, port and path; query values and the secret path segments of Slack, Teams and Discord URLs are [redacted]',
+  })
+  url: string;
   @ApiProperty({ enum: WEBHOOK_FORMATS }) format: string;
   @ApiProperty({ enum: EVENT_TYPE_NAMES, isArray: true, nullable: true }) event_types: string[] | null;
   @ApiProperty({ type: String, isArray: true, nullable: true }) project_ids: string[] | null;
