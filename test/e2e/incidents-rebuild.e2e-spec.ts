@@ -42,7 +42,6 @@ const TABLES = [
   'incident_list',
   'incident_list_alerts',
   'incident_stats_facts',
-  'incident_source_stats',
   'incident_sla',
   'triage_runs',
   'triage_sightings',

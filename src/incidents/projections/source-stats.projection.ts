@@ -43,22 +43,13 @@ interface FactRow {
   opened_ms: number;
 }
 
-interface StatsRow {
-  source: string;
-  total: number;
-  by_status: string;
-  by_severity: string;
-  by_verdict: string;
-  mean_time_to_acknowledge_seconds: number | null;
-  mean_time_to_resolve_seconds: number | null;
-}
-
 const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
 /**
  * Per-source statistics: counts by status, severity and verdict, and the mean times to acknowledge and to
- * resolve. It keeps one fact row per incident and, after each change, recomputes its source's row from the
- * facts — so a redelivered event cannot count twice, and a rebuild from position zero gives the same rows.
+ * resolve. It keeps one fact row per incident (so a redelivered event cannot count twice, and a rebuild from
+ * position zero gives the same rows) and aggregates them when asked: statistics are read rarely, while
+ * alerts arrive all the time, so the ingest path pays one indexed row update, never a recount.
  */
 @StoreConsumer({
   name: SOURCE_STATS_PROJECTION,
@@ -88,12 +79,6 @@ export class SourceStatsProjection implements StoreConsumerHandler {
         severity TEXT NOT NULL, verdict TEXT, opened_ms INTEGER NOT NULL, acknowledge_ms INTEGER, resolve_ms INTEGER
       );
       CREATE INDEX IF NOT EXISTS incident_stats_facts_by_source ON incident_stats_facts (organisation_id, source);
-      CREATE TABLE IF NOT EXISTS incident_source_stats (
-        organisation_id TEXT NOT NULL, source TEXT NOT NULL, total INTEGER NOT NULL,
-        by_status TEXT NOT NULL, by_severity TEXT NOT NULL, by_verdict TEXT NOT NULL,
-        mean_time_to_acknowledge_seconds REAL, mean_time_to_resolve_seconds REAL,
-        PRIMARY KEY (organisation_id, source)
-      );
     `);
     const set = (assignments: string) => db.prepare(`UPDATE incident_stats_facts SET ${assignments} WHERE incident_id = :id`);
     this.sql = {
@@ -114,17 +99,8 @@ export class SourceStatsProjection implements StoreConsumerHandler {
       means: db.prepare(
         'SELECT count(*) AS total, avg(acknowledge_ms) / 1000.0 AS ack, avg(resolve_ms) / 1000.0 AS resolve FROM incident_stats_facts WHERE organisation_id = ? AND source = ?',
       ),
-      store: db.prepare(
-        `INSERT INTO incident_source_stats (organisation_id, source, total, by_status, by_severity, by_verdict, mean_time_to_acknowledge_seconds, mean_time_to_resolve_seconds)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (organisation_id, source) DO UPDATE SET total = excluded.total, by_status = excluded.by_status,
-           by_severity = excluded.by_severity, by_verdict = excluded.by_verdict,
-           mean_time_to_acknowledge_seconds = excluded.mean_time_to_acknowledge_seconds,
-           mean_time_to_resolve_seconds = excluded.mean_time_to_resolve_seconds`,
-      ),
-      list: db.prepare(
-        'SELECT source, total, by_status, by_severity, by_verdict, mean_time_to_acknowledge_seconds, mean_time_to_resolve_seconds ' +
-          'FROM incident_source_stats WHERE organisation_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY source',
+      sources: db.prepare(
+        'SELECT DISTINCT source FROM incident_stats_facts WHERE organisation_id = ?1 AND (?2 IS NULL OR source = ?2) ORDER BY source',
       ),
     };
   }
@@ -132,7 +108,7 @@ export class SourceStatsProjection implements StoreConsumerHandler {
   handle(event: IEvent): void {
     if (event instanceof IncidentOpened) {
       this.sql.open.run(event.incidentId, event.organisationId, event.source, event.severity, Date.parse(event.openedAt));
-      return this.recompute(event.incidentId);
+      return;
     }
     const { incidentId } = event as { incidentId: string };
     const fact = this.sql.fact.get(incidentId) as (FactRow & { organisation_id: string; source: string }) | undefined;
@@ -165,39 +141,30 @@ export class SourceStatsProjection implements StoreConsumerHandler {
     } else if (event instanceof TriageCompleted) {
       this.sql.verdict.run({ id, verdict: event.verdict });
     }
-    this.recompute(incidentId);
   }
 
   /** The organisation's sources with incidents, by name; `source` narrows it to one. */
   stats(organisationId: string, source?: string): SourceStatsView[] {
-    return (this.sql.list.all(organisationId, source ?? null) as unknown as StatsRow[]).map((row) => ({
-      ...row,
-      by_status: JSON.parse(row.by_status) as SourceStatsView['by_status'],
-      by_severity: JSON.parse(row.by_severity) as SourceStatsView['by_severity'],
-      by_verdict: JSON.parse(row.by_verdict) as SourceStatsView['by_verdict'],
-    }));
-  }
-
-  private recompute(incidentId: string): void {
-    const { organisation_id: organisationId, source } = this.sql.fact.get(incidentId) as { organisation_id: string; source: string };
-    const counts = {
-      status: zeros(INCIDENT_STATUSES) as Record<string, number>,
-      severity: zeros(SEVERITIES) as Record<string, number>,
-      verdict: zeros([...VERDICTS, 'untriaged']) as Record<string, number>,
-    };
-    for (const { dimension, value, n } of this.sql.groups.all(organisationId, source) as { dimension: keyof typeof counts; value: string; n: number }[]) {
-      counts[dimension][value] = n;
-    }
-    const means = this.sql.means.get(organisationId, source) as { total: number; ack: number | null; resolve: number | null };
-    this.sql.store.run(
-      organisationId,
-      source,
-      means.total,
-      JSON.stringify(counts.status),
-      JSON.stringify(counts.severity),
-      JSON.stringify(counts.verdict),
-      means.ack,
-      means.resolve,
-    );
+    const sources = this.sql.sources.all(organisationId, source ?? null) as { source: string }[];
+    return sources.map(({ source: name }) => {
+      const counts = {
+        status: zeros(INCIDENT_STATUSES) as Record<string, number>,
+        severity: zeros(SEVERITIES) as Record<string, number>,
+        verdict: zeros([...VERDICTS, 'untriaged']) as Record<string, number>,
+      };
+      for (const { dimension, value, n } of this.sql.groups.all(organisationId, name) as { dimension: keyof typeof counts; value: string; n: number }[]) {
+        counts[dimension][value] = n;
+      }
+      const means = this.sql.means.get(organisationId, name) as { total: number; ack: number | null; resolve: number | null };
+      return {
+        source: name,
+        total: means.total,
+        by_status: counts.status as SourceStatsView['by_status'],
+        by_severity: counts.severity as SourceStatsView['by_severity'],
+        by_verdict: counts.verdict as SourceStatsView['by_verdict'],
+        mean_time_to_acknowledge_seconds: means.ack,
+        mean_time_to_resolve_seconds: means.resolve,
+      };
+    });
   }
 }
