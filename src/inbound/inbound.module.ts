@@ -9,7 +9,6 @@ import {
   UpdateSourceHandler,
 } from './commands/source.handlers';
 import { WebhookConfigReconciler } from './config/webhook-config.reconciler';
-import { FormEncodedJson } from './http/form-encoded-json';
 import { SourcesController } from './http/sources.controller';
 import { WebhookObserver } from './http/webhook-observer';
 import { WebhookReceiverController } from './http/webhook-receiver.controller';
@@ -35,7 +34,6 @@ import { WebhookReceiver } from './receiving/webhook-receiver';
     WebhookReceiver,
     WebhookObserver,
     WebhookConfigReconciler,
-    FormEncodedJson,
   ],
 })
 export class InboundModule {}
