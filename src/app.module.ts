@@ -9,7 +9,6 @@ import { ErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
 import { InboundModule } from './inbound/inbound.module';
 import { IncidentsModule } from './incidents/incidents.module';
-import { HealthController } from './observability/health.controller';
 import { ObservabilityModule } from './observability/observability.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { OutboundModule } from './outbound/outbound.module';
@@ -36,7 +35,6 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule],
-      controllers: [HealthController],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useValue: validation },

@@ -9,6 +9,7 @@ import {
   IsPublicUrl,
   IsSignatureHeaderName,
   outboundConfig,
+  parseDuration,
   RETRY_JITTERS,
   type OutboundConfig,
   type RetryJitter,
@@ -133,6 +134,21 @@ export class EnvironmentVariables {
   })
   TW_SLA_TARGETS?: string;
 
+  /**
+   * The read side's window: events of the log's tail held decoded for every consumer near the head. A
+   * consumer further behind reads from the store on its own until it catches up.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(1_000_000)
+  TW_READ_SIDE_WINDOW: number = 10_000;
+
+  /** /health/ready answers 503 while any read-side consumer is more than this many events behind the log. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_000_000)
+  TW_READY_MAX_LAG: number = 5_000;
+
+  /** ... or has had events to handle without finishing any for longer than this (a stuck consumer). */
+  @IsOptional() @IsDuration()
+  TW_READY_MAX_STALL: string = '30s';
+
   /** Auto-triage runs worked on at once (each run's steps stay in order). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
   TW_TRIAGE_CONCURRENCY: number = 4;
@@ -157,6 +173,8 @@ export interface AppConfig {
   slaTargets?: string;
   /** See TW_TRIAGE_CONCURRENCY. */
   triageConcurrency: number;
+  /** See TW_READ_SIDE_WINDOW, TW_READY_MAX_LAG and TW_READY_MAX_STALL. */
+  readSide: { window: number; maxLag: number; maxStallMs: number };
 }
 
 export class ConfigError extends Error {
@@ -194,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     outbound: outboundConfig(vars),
     slaTargets: vars.TW_SLA_TARGETS,
     triageConcurrency: vars.TW_TRIAGE_CONCURRENCY,
+    readSide: { window: vars.TW_READ_SIDE_WINDOW, maxLag: vars.TW_READY_MAX_LAG, maxStallMs: parseDuration(vars.TW_READY_MAX_STALL) },
   };
 }
 

@@ -29,16 +29,18 @@ class ReactToThing implements ICommand {
 
 const reactions: number[] = [];
 const projected: number[] = [];
+/** The "bug" in both consumers: fixed by clearing it, as a deploy would. */
+const failing = new Set<number>();
 
 @CommandHandler(ReactToThing)
 class ReactToThingHandler implements ICommandHandler<ReactToThing> {
   async execute({ n }: ReactToThing): Promise<void> {
-    if (n === 2) throw new Error('this step always fails');
+    if (failing.has(n)) throw new Error(`step ${n} fails`);
     reactions.push(n);
   }
 }
 
-@StoreConsumer({ name: 'test-saga', events: [ThingHappened], kind: 'saga' })
+@StoreConsumer({ name: 'test-saga', events: [ThingHappened], kind: 'reactor' })
 @Injectable()
 class ThingSaga {
   @Saga()
@@ -49,11 +51,13 @@ class ThingSaga {
     );
 }
 
-@StoreConsumer({ name: 'test-projection', events: [ThingHappened] })
+@StoreConsumer({ name: 'test-projection', events: [ThingHappened], tables: [] })
 @Injectable()
 class ThingProjection {
   handle(event: IEvent, context: EventContext): void {
-    if (event instanceof ThingHappened && context.stream.startsWith('thing-')) projected.push(event.n);
+    if (!(event instanceof ThingHappened) || !context.stream.startsWith('thing-')) return;
+    if (failing.has(event.n)) throw new Error(`row ${event.n} does not fit`);
+    projected.push(event.n);
   }
 }
 
@@ -82,30 +86,63 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('read side fed from the store', () => {
-  it('keeps a saga running past an event whose step keeps failing, and resumes consumers from their checkpoints', async () => {
+  it('parks an event that keeps failing, holds back only its partition, retries it in order once fixed, and resumes from checkpoints', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'towline-runner-'));
     dirs.push(dir);
     const app = await boot(dir);
     const store = app.get<symbol, EventStore>(EVENT_STORE);
     const runner = app.get(ReadSideRunner);
-    const stream = `thing-${randomUUID()}`;
-    for (const n of [1, 2, 3]) await store.append(stream, [toEventData(new ThingHappened(n), {})]);
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => `thing-${x}${randomUUID()}`);
+    failing.add(2);
+    await store.append(a, [toEventData(new ThingHappened(1), {})]);
+    await store.append(b, [toEventData(new ThingHappened(2), {})]);
+    await store.append(b, [toEventData(new ThingHappened(3), {})]);
+    const { position } = await store.append(c, [toEventData(new ThingHappened(4), {})]);
 
-    await until(() => reactions.includes(3));
-    expect(reactions).toEqual([1, 3]);
-    expect(projected).toEqual([1, 2, 3]);
-    expect(runner.status().find((s) => s.name === 'test-saga')).toMatchObject({ state: 'live', failures: 1 });
+    // 2 failed for good; 3 is in its stream, so it waits behind it; 1 and 4 went through.
+    await runner.catchUp(['test-saga', 'test-projection'], position, 15_000);
+    expect(reactions).toEqual([1, 4]);
+    expect(projected).toEqual([1, 4]);
+    for (const consumer of ['test-saga', 'test-projection']) {
+      expect(runner.status().find((s) => s.name === consumer)).toMatchObject({ state: 'live', parked: 2 });
+      const parked = runner.parkedEvents(consumer);
+      expect(parked.map((p) => [p.stream, p.status, p.revision])).toEqual([
+        [b, 'failed', 0n],
+        [b, 'waiting', 1n],
+      ]);
+      expect(parked[0].error).toContain('2');
+    }
+    expect(runner.isParked(b)).toBe(true);
+    expect(runner.isParked(a)).toBe(false);
+
+    // Still failing: the retry stops at the first event and keeps both.
+    expect(await runner.retryParked('test-projection')).toEqual([
+      { consumer: 'test-projection', partition: b, handled: 0, stillParked: 2, error: expect.stringContaining('does not fit') },
+    ]);
     await app.close();
 
-    // Written while nothing was running: picked up after restart, and nothing before it is handled again.
+    // Parked events survive a restart; written while nothing was running, 5 is picked up, nothing is handled twice.
     const offline = new SqliteEventStore(join(dir, 'towline.db'));
-    await offline.append(stream, [toEventData(new ThingHappened(4), {})]);
+    await offline.append(a, [toEventData(new ThingHappened(5), {})]);
     await offline.close();
     const again = await boot(dir);
-    await until(() => projected.length === 4);
-    await until(() => reactions.includes(4));
-    expect(projected).toEqual([1, 2, 3, 4]);
-    expect(reactions).toEqual([1, 3, 4]);
+    const runner2 = again.get(ReadSideRunner);
+    await until(() => projected.length === 3 && reactions.length === 3);
+    expect(runner2.parkedEvents().length).toBe(4);
+
+    failing.clear();
+    expect(await runner2.retryParked('test-projection')).toEqual([{ consumer: 'test-projection', partition: b, handled: 2, stillParked: 0, error: null }]);
+    expect(await runner2.retryParked('test-saga', b)).toEqual([{ consumer: 'test-saga', partition: b, handled: 2, stillParked: 0, error: null }]);
+    expect(projected).toEqual([1, 4, 5, 2, 3]);
+    expect(reactions).toEqual([1, 4, 5, 2, 3]);
+    expect(runner2.parkedEvents()).toEqual([]);
+    expect(runner2.isParked(b)).toBe(false);
+
+    // Released: the partition's next event goes straight through.
+    const { position: next } = await (again.get<symbol, EventStore>(EVENT_STORE)).append(b, [toEventData(new ThingHappened(6), {})]);
+    await runner2.catchUp(['test-saga', 'test-projection'], next);
+    expect(projected.at(-1)).toBe(6);
+    expect(reactions.at(-1)).toBe(6);
     await again.close();
   });
 });

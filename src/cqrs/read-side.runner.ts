@@ -1,64 +1,129 @@
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DiscoveryService } from '@nestjs/core';
+import { Inject, Injectable, Logger, type OnModuleInit, type Type } from '@nestjs/common';
+import { PARAMTYPES_METADATA, SELF_DECLARED_DEPS_METADATA } from '@nestjs/common/constants';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
 import { CommandBus, type ICommand, type IEvent } from '@nestjs/cqrs';
 import { lastValueFrom, of, toArray, type Observable } from 'rxjs';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import {
   EVENT_STORE,
   comparePositions,
+  encodePosition,
   type EventStore,
   type Position,
-  type RecordedEvent,
-  type Subscription,
 } from '../event-store/event-store.port';
-import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../read-model/read-model.database';
-import { contextOf, eventTypeOf, hydrate } from './domain-event';
+import { READ_MODEL_DATABASE, ReadModelDatabase, tableName } from '../read-model/read-model.database';
+import { contextOf, eventTypeOf, type EventContext } from './domain-event';
+import { BEFORE_START, LogEntry, LogReader, Signal } from './log-reader';
+import { ParkedEvents, type ParkedEvent } from './parked-events';
 import { runWithContext } from './request-context';
 import { STORE_CONSUMER, type StoreConsumerHandler, type StoreConsumerOptions } from './store-consumer';
 
 /** @nestjs/cqrs keeps @Saga() property names under this key; its constants are not exported. */
 const SAGA_METADATA = '__saga__';
-const ATTEMPTS = 5;
-const RESTART_DELAY_MS = 2_000;
+/** Tries of one event before it is parked; a projection's first try is inside its batch. */
+const ATTEMPTS = 4;
+const RETRY_BASE_MS = 50;
+/** Events per batch taken from the window: one transaction for a projection, one checkpoint for a reactor. */
+const BATCH = 500;
+/** Events per page a consumer behind the window reads from the store itself. */
+const STORE_PAGE = 1_000;
+/** A consumer that only sees other consumers' events still moves its checkpoint this often, so restarts skip them. */
+const IDLE_CHECKPOINT_EVERY = 2_000;
+const STORE_RETRY_MS = 1_000;
 
 type Saga = (events$: Observable<IEvent>) => Observable<ICommand>;
 
+export type ConsumerState = 'catching_up' | 'rebuilding' | 'live' | 'stopped';
+
 export interface ConsumerStatus {
   name: string;
-  state: 'catching_up' | 'live' | 'restarting' | 'stopped';
+  kind: 'projection' | 'reactor';
+  state: ConsumerState;
+  /** The log has been seen up to here (every event of its types before it handled or parked). */
   position: string | null;
-  failures: number;
+  /** Events of its types read from the log but not handled yet; null while it reads behind the window. */
+  lag: number | null;
+  /** Events parked (failed, or waiting behind a failure of the same partition). */
+  parked: number;
+  /** Since when it has had events to handle without handling any (ms since epoch), or null. */
+  stalledSince: number | null;
+}
+
+export interface RetryOutcome {
+  consumer: string;
+  partition: string;
+  handled: number;
+  stillParked: number;
+  error: string | null;
 }
 
 interface Running {
   options: StoreConsumerOptions;
+  kind: 'projection' | 'reactor';
+  version: number;
+  types: Set<string>;
   handler: StoreConsumerHandler;
   sagas: Saga[];
-  subscription?: Subscription;
-  processed?: Position;
-  state: ConsumerStatus['state'];
-  failures: number;
+  position: Position;
+  /** The position last written as checkpoint. */
+  stored: Position;
+  state: ConsumerState;
+  parkedPartitions: Set<string>;
   waiters: Set<() => void>;
-  restartTimer?: NodeJS.Timeout;
+  wake: Signal;
+  retries: { partition: string | null; resolve(outcomes: RetryOutcome[]): void; reject(error: unknown): void }[];
+  busySince: number | null;
+  loop?: Promise<void>;
 }
 
+export interface RebuildOptions {
+  /** Per projection, the last position to apply (a live checkpoint); projections not named go to the end. */
+  upTo?: ReadonlyMap<string, Position>;
+  /** Called after each page with the number of events read so far. */
+  onProgress?(events: number): void;
+}
+
+export interface Rebuilt {
+  /** A scratch in-memory read-model database holding every projection's tables as rebuilt. */
+  database: ReadModelDatabase;
+  events: number;
+  projections: { name: string; tables: string[]; failed: number }[];
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2_000);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const later = (a: Position, b: Position): Position => (comparePositions(a, b) >= 0 ? a : b);
+
 /**
- * Feeds every @StoreConsumer from the event store's subscription, each from its own checkpoint, so a restart
- * resumes where it stopped and nothing acknowledged is lost. Sagas are run one event at a time
- * (`saga(of(event))`): an error in one event's pipeline ends only that little stream, never the saga —
- * the well-known way an @nestjs/cqrs saga silently dies.
+ * The read-side engine. Every @StoreConsumer is fed from one LogReader: each committed page of the log is
+ * read and decoded once and handed to the consumers that want its types. A projection handles a batch
+ * synchronously in one read-model transaction together with its checkpoint; a reactor handles event by event
+ * and checkpoints after the batch. An event that still fails after its retries is parked — recorded with its
+ * error, listed, counted — and only its partition (by default its stream: one incident, one delivery) waits
+ * behind it; every other partition, and every other consumer, goes on. A parked partition is retried in log
+ * order, on demand, once the code is fixed.
+ *
+ * Sagas are run one event at a time (`saga(of(event))`): an error in one event's pipeline ends only that
+ * little stream, never the saga — the well-known way an @nestjs/cqrs saga silently dies.
  */
 @Injectable()
 export class ReadSideRunner implements OnModuleInit {
-  private readonly logger = new Logger(ReadSideRunner.name);
+  private readonly logger = new Logger('ReadSide');
   private readonly consumers = new Map<string, Running>();
+  private readonly parked: ParkedEvents;
+  private reader?: LogReader;
   private stopping = false;
 
   constructor(
     private readonly discovery: DiscoveryService,
+    private readonly moduleRef: ModuleRef,
     private readonly commandBus: CommandBus,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DATABASE) private readonly readModels: ReadModelDatabase,
-  ) {}
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.parked = new ParkedEvents(readModels);
+  }
 
   onModuleInit(): void {
     for (const wrapper of this.discovery.getProviders()) {
@@ -69,8 +134,26 @@ export class ReadSideRunner implements OnModuleInit {
       if (this.consumers.has(options.name)) throw new Error(`Two store consumers are named '${options.name}'`);
       const sagaKeys = (Reflect.getMetadata(SAGA_METADATA, wrapper.metatype) ?? []) as string[];
       const sagas = sagaKeys.map((key) => (instance as unknown as Record<string, Saga>)[key].bind(instance));
+      const kind = options.kind ?? 'projection';
       if (!instance.handle && sagas.length === 0) throw new Error(`Store consumer '${options.name}' has no handle() and no @Saga()`);
-      this.consumers.set(options.name, { options, handler: instance, sagas, state: 'catching_up', failures: 0, waiters: new Set() });
+      if (kind === 'projection' && sagas.length > 0) throw new Error(`Projection '${options.name}' has @Saga()s: make it a reactor`);
+      (options.tables ?? []).forEach(tableName);
+      this.consumers.set(options.name, {
+        options,
+        kind,
+        version: options.version ?? 1,
+        types: new Set(options.events.map(eventTypeOf)),
+        handler: instance,
+        sagas,
+        position: BEFORE_START,
+        stored: BEFORE_START,
+        state: 'catching_up',
+        parkedPartitions: new Set(),
+        waiters: new Set(),
+        wake: new Signal(),
+        retries: [],
+        busySince: null,
+      });
     }
   }
 
@@ -79,116 +162,465 @@ export class ReadSideRunner implements OnModuleInit {
    * CommandBus only knows its handlers after every onApplicationBootstrap has run.
    */
   start(): void {
-    for (const running of this.consumers.values()) this.subscribe(running);
+    for (const running of this.consumers.values()) this.restore(running);
+    const positions = [...this.consumers.values()].map((r) => r.position);
+    const types = new Set([...this.consumers.values()].flatMap((r) => [...r.types]));
+    this.reader = new LogReader(this.store, [...types], this.config.readSide.window, () =>
+      [...this.consumers.values()].filter((r) => r.state !== 'stopped').map((r) => r.position),
+    );
+    this.reader.start(positions.reduce(later, BEFORE_START));
+    for (const running of this.consumers.values()) running.loop = this.run(running);
   }
 
-  /** Stops every consumer after its in-flight event; called by CoreModule before the store closes. */
+  /** Stops every consumer after its in-flight batch; called by CoreModule before the store closes. */
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(
-      [...this.consumers.values()].map(async (running) => {
-        clearTimeout(running.restartTimer);
-        running.state = 'stopped';
-        await running.subscription?.stop();
-        running.waiters.forEach((wake) => wake());
-      }),
-    );
+    for (const running of this.consumers.values()) running.wake.notify();
+    this.reader?.grown.notify();
+    await Promise.all([...this.consumers.values()].map((running) => running.loop));
+    await this.reader?.stop();
+    for (const running of this.consumers.values()) {
+      running.state = 'stopped';
+      running.waiters.forEach((wake) => wake());
+    }
   }
 
   status(): ConsumerStatus[] {
+    const counts = this.parked.counts();
     return [...this.consumers.values()].map((r) => ({
       name: r.options.name,
+      kind: r.kind,
       state: r.state,
-      position: r.processed ? `${r.processed.commit}/${r.processed.prepare}` : null,
-      failures: r.failures,
+      position: r.position === BEFORE_START ? null : encodePosition(r.position),
+      lag: this.reader ? this.pending(r) : null,
+      parked: counts.get(r.options.name) ?? 0,
+      stalledSince: r.busySince,
     }));
   }
 
+  /** Parked events, oldest first, of one consumer or all. */
+  parkedEvents(consumer: string | null = null, limit = 100): ParkedEvent[] {
+    if (consumer !== null && !this.consumers.has(consumer)) throw new Error(`No store consumer named '${consumer}'`);
+    return this.parked.list(consumer, limit);
+  }
+
+  /** Whether something an event of `partition` touches is held back by a parked event in any consumer. */
+  isParked(partition: string): boolean {
+    return [...this.consumers.values()].some((r) => r.parkedPartitions.has(partition));
+  }
+
   /**
-   * Read-your-writes: resolves once the named consumers have handled everything up to `position` (the
-   * position a command's append returned), or after `timeoutMs`, so an API answer reflects its own write.
+   * Handles a consumer's parked events again, partition by partition in log order, stopping at the first one
+   * that still fails; runs inside the consumer's own loop, between batches, so nothing overtakes it.
+   */
+  retryParked(consumer: string, partition: string | null = null): Promise<RetryOutcome[]> {
+    const running = this.consumers.get(consumer);
+    if (!running) throw new Error(`No store consumer named '${consumer}'`);
+    return new Promise((resolve, reject) => {
+      running.retries.push({ partition, resolve, reject });
+      running.wake.notify();
+    });
+  }
+
+  consumerNames(): string[] {
+    return [...this.consumers.keys()];
+  }
+
+  /** The projections' positions now: what a scratch rebuild compares the live read models at. */
+  projectionPositions(): Map<string, Position> {
+    return new Map([...this.consumers.values()].filter((r) => r.kind === 'projection').map((r) => [r.options.name, r.position]));
+  }
+
+  /**
+   * Read-your-writes: resolves once the named consumers have seen the log up to `position` (the position a
+   * command's append returned), or after `timeoutMs`, so an API answer reflects its own write. A consumer
+   * moves past an event it parked too: a parked event must not make every request wait.
    */
   async catchUp(names: string[], position: Position, timeoutMs = 5_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (const name of names) {
       const running = this.consumers.get(name);
       if (!running) throw new Error(`No store consumer named '${name}'`);
-      while (!this.stopping && (!running.processed || comparePositions(running.processed, position) < 0)) {
+      while (!this.stopping && running.state !== 'stopped' && comparePositions(running.position, position) < 0) {
         const remaining = deadline - Date.now();
         if (remaining <= 0) {
           this.logger.warn(`Consumer '${name}' did not reach ${position.commit} in ${timeoutMs} ms`);
           return;
         }
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, remaining);
-          running.waiters.add(() => {
+          const wake = () => {
             clearTimeout(timer);
+            running.waiters.delete(wake);
             resolve();
-          });
+          };
+          const timer = setTimeout(wake, remaining);
+          running.waiters.add(wake);
         });
       }
     }
   }
 
-  private subscribe(running: Running): void {
-    const { options } = running;
-    const after = this.readModels.checkpoint(options.name);
-    running.processed ??= after;
-    running.state = 'catching_up';
-    running.subscription = this.store.subscribeToAll(
-      { after: running.processed, filter: { eventTypes: options.events.map(eventTypeOf) } },
-      {
-        onEvent: async (recorded) => {
-          await this.deliver(running, recorded);
-          this.readModels.storeCheckpoint(options.name, recorded.position);
-          running.processed = recorded.position;
-          const waiters = [...running.waiters];
-          running.waiters.clear();
-          waiters.forEach((wake) => wake());
-        },
-        onCaughtUp: () => {
-          running.state = 'live';
-        },
-        onError: (error) => {
-          if (this.stopping) return;
-          running.failures += 1;
-          running.state = 'restarting';
-          this.logger.error(`Consumer '${options.name}' stopped: ${(error as Error).stack ?? String(error)}; restarting from its checkpoint`);
-          running.restartTimer = setTimeout(() => this.subscribe(running), RESTART_DELAY_MS);
-        },
-      },
-    );
+  /**
+   * A scratch rebuild of every projection (never a reactor: replaying side effects is not a rebuild) from
+   * position zero, through fresh instances of the same code on an in-memory database, each fed exactly the
+   * types it names in log order, each stopping at its `upTo` position. Comparing its tables with the live
+   * ones proves the read models are what the log says. Events that fail are skipped with their partition,
+   * as the live engine parks them.
+   */
+  async rebuild(options: RebuildOptions = {}): Promise<Rebuilt> {
+    const database = new ReadModelDatabase(':memory:');
+    const projections = [...this.consumers.values()]
+      .filter((r) => r.kind === 'projection')
+      .map((r) => ({
+        running: r,
+        instance: this.instantiate(r.handler.constructor as Type<StoreConsumerHandler>, database),
+        upTo: options.upTo?.get(r.options.name),
+        blocked: new Set<string>(),
+        failed: 0,
+      }));
+    const byType = new Map<string, typeof projections>();
+    for (const projection of projections) {
+      for (const type of projection.running.types) byType.set(type, [...(byType.get(type) ?? []), projection]);
+    }
+    const end = options.upTo ? [...options.upTo.values()].reduce(later, BEFORE_START) : undefined;
+    let after: Position | undefined;
+    let events = 0;
+    for (;;) {
+      const page = await this.store.readAll({ after, maxCount: STORE_PAGE, filter: { eventTypes: [...byType.keys()] } });
+      database.transaction(() => {
+        for (const recorded of page) {
+          if (end && comparePositions(recorded.position, end) > 0) break;
+          events += 1;
+          const entry = new LogEntry(recorded);
+          const event = entry.event;
+          if (!event) continue;
+          const context = contextOf(recorded);
+          for (const projection of byType.get(recorded.type) ?? []) {
+            if (projection.upTo && comparePositions(recorded.position, projection.upTo) > 0) continue;
+            const partition = this.partitionOf(projection.running, event, context);
+            if (projection.blocked.has(partition)) continue;
+            database.db.exec('SAVEPOINT event');
+            try {
+              this.applySync(projection.instance, event, context);
+              database.db.exec('RELEASE event');
+            } catch {
+              database.db.exec('ROLLBACK TO event');
+              database.db.exec('RELEASE event');
+              projection.blocked.add(partition);
+              projection.failed += 1;
+            }
+          }
+        }
+      });
+      options.onProgress?.(events);
+      const last = page.at(-1);
+      if (page.length < STORE_PAGE || !last || (end && comparePositions(last.position, end) >= 0)) break;
+      after = last.position;
+    }
+    return {
+      database,
+      events,
+      projections: projections.map((p) => ({ name: p.running.options.name, tables: p.running.options.tables ?? [], failed: p.failed })),
+    };
   }
 
-  private async deliver(running: Running, recorded: RecordedEvent): Promise<void> {
-    const event = hydrate(recorded);
-    if (!event) return;
+  /** Loads a consumer's checkpoint and parked partitions; a projection of another version starts over. */
+  private restore(running: Running): void {
+    const { name } = running.options;
+    const stored = this.readModels.consumerState(name);
+    if (stored && running.kind === 'projection' && stored.version !== running.version) {
+      if (!running.options.tables) throw new Error(`Projection '${name}' changed version but declares no tables to rebuild`);
+      this.logger.warn(`Read model '${name}' is version ${stored.version}, this build's is ${running.version}: rebuilding it from zero`);
+      this.readModels.reset(name, running.options.tables);
+      this.parked.forget(name);
+      running.state = 'rebuilding';
+    } else if (stored) {
+      running.position = stored.position;
+      running.stored = stored.position;
+    }
+    running.parkedPartitions = this.parked.partitions(name);
+  }
+
+  private async run(running: Running): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (running.retries.length > 0) {
+          await this.runRetries(running);
+          continue;
+        }
+        const reader = this.reader!;
+        if (reader.covers(running.position)) {
+          const entries = reader.after(running.position, running.kind === 'projection' ? BATCH : BATCH / 5);
+          if (entries.length === 0) {
+            this.becameLive(running);
+            running.busySince = null;
+            await Promise.race([reader.grown.wait(), running.wake.wait()]);
+            continue;
+          }
+          running.busySince ??= Date.now();
+          await this.handleBatch(running, entries, entries[entries.length - 1].position);
+        } else {
+          // Behind the window: read this consumer's own types from the store. A short page is everything
+          // stored up to now, so the window, which started before that read, takes over from its start.
+          const windowStart = reader.windowStart;
+          const page = await this.store.readAll({
+            after: running.position === BEFORE_START ? undefined : running.position,
+            maxCount: STORE_PAGE,
+            filter: { eventTypes: [...running.types] },
+          });
+          const entries = page.map((recorded) => new LogEntry(recorded));
+          const last = entries.at(-1)?.position ?? running.position;
+          await this.handleBatch(running, entries, page.length < STORE_PAGE ? later(last, windowStart) : last);
+        }
+        running.busySince = null;
+        this.reader!.moved();
+      } catch (error) {
+        if (this.stopping) return;
+        // The store or the read-model file failed, not an event (events are parked): try again shortly.
+        this.logger.error(`Consumer '${running.options.name}' could not read or record: ${describe(error)}`);
+        await sleep(STORE_RETRY_MS);
+      }
+    }
+  }
+
+  private becameLive(running: Running): void {
+    if (running.state === 'live') return;
+    if (running.state === 'rebuilding') this.logger.log(`Read model '${running.options.name}' is rebuilt`);
+    running.state = 'live';
+  }
+
+  /** Handles `entries` (in log order) and records that the log was seen up to `seen`. */
+  private async handleBatch(running: Running, entries: LogEntry[], seen: Position): Promise<void> {
+    const mine = entries.filter((entry) => running.types.has(entry.recorded.type) && entry.event);
+    if (running.kind === 'projection') await this.projectBatch(running, mine, seen);
+    else await this.reactBatch(running, mine, seen);
+  }
+
+  private async projectBatch(running: Running, entries: LogEntry[], seen: Position): Promise<void> {
+    if (entries.length === 0) {
+      this.checkpoint(running, seen, false);
+      this.advance(running, seen);
+      return;
+    }
+    let next = 0;
+    while (next < entries.length) {
+      let failure: { entry: LogEntry; error: unknown } | undefined;
+      this.readModels.transaction(() => {
+        for (; next < entries.length; next++) {
+          const entry = entries[next];
+          if (this.parkedBehind(running, entry)) continue;
+          this.readModels.db.exec('SAVEPOINT event');
+          try {
+            this.applySync(running.handler, entry.event!, contextOf(entry.recorded));
+            this.readModels.db.exec('RELEASE event');
+          } catch (error) {
+            this.readModels.db.exec('ROLLBACK TO event');
+            this.readModels.db.exec('RELEASE event');
+            failure = { entry, error };
+            break;
+          }
+        }
+        const upTo = failure ? (next > 0 ? entries[next - 1].position : running.position) : seen;
+        this.checkpoint(running, upTo, true);
+      });
+      this.advance(running, failure ? (next > 0 ? entries[next - 1].position : running.position) : seen);
+      if (!failure) return;
+      // Failed inside the batch: what came before it is committed. Now it alone, a few more times, then parked.
+      const { entry } = failure;
+      let error = failure.error;
+      for (let attempt = 2; attempt <= ATTEMPTS && !this.stopping; attempt++) {
+        await sleep(RETRY_BASE_MS * 2 ** attempt);
+        try {
+          this.readModels.transaction(() => {
+            this.applySync(running.handler, entry.event!, contextOf(entry.recorded));
+            this.checkpoint(running, entry.position, true);
+          });
+          error = undefined;
+          break;
+        } catch (retryError) {
+          error = retryError;
+        }
+      }
+      if (this.stopping && error !== undefined) return;
+      if (error !== undefined) {
+        this.readModels.transaction(() => {
+          this.park(running, entry, error, ATTEMPTS);
+          this.checkpoint(running, entry.position, true);
+        });
+      }
+      this.advance(running, entry.position);
+      next += 1;
+    }
+    this.checkpoint(running, seen, true);
+    this.advance(running, seen);
+  }
+
+  private async reactBatch(running: Running, entries: LogEntry[], seen: Position): Promise<void> {
+    for (const entry of entries) {
+      if (this.stopping) return;
+      if (this.parkedBehind(running, entry)) {
+        this.advance(running, entry.position);
+        continue;
+      }
+      let error: unknown;
+      for (let attempt = 1; attempt <= ATTEMPTS + 1; attempt++) {
+        try {
+          await this.react(running, entry);
+          error = undefined;
+          break;
+        } catch (reactionError) {
+          error = reactionError;
+          if (this.stopping) return;
+          if (attempt <= ATTEMPTS) await sleep(RETRY_BASE_MS * 2 ** attempt);
+        }
+      }
+      if (error !== undefined) this.readModels.transaction(() => this.park(running, entry, error, ATTEMPTS + 1));
+      this.advance(running, entry.position);
+    }
+    this.advance(running, seen);
+    this.checkpoint(running, seen, entries.length > 0);
+  }
+
+  private async react(running: Running, entry: LogEntry): Promise<void> {
+    const { recorded } = entry;
+    const event = entry.event!;
     const context = contextOf(recorded);
-    const work = async () => {
+    const correlationId = typeof recorded.metadata.$correlationId === 'string' ? recorded.metadata.$correlationId : recorded.id;
+    await runWithContext({ correlationId, causationId: recorded.id, actor: `system:${running.options.name}` }, async () => {
       await running.handler.handle?.(event, context);
       for (const saga of running.sagas) {
         const commands = await lastValueFrom(saga(of(event)).pipe(toArray()));
         for (const command of commands) await this.commandBus.execute(command);
       }
+    });
+  }
+
+  /** A projection's handle must not await: its writes and its checkpoint share one synchronous transaction. */
+  private applySync(handler: StoreConsumerHandler, event: IEvent, context: EventContext): void {
+    const result = handler.handle?.(event, context);
+    if (result instanceof Promise) throw new Error(`${handler.constructor.name}.handle returned a promise: projections must be synchronous`);
+  }
+
+  /** Parks the entry behind an earlier failure of its partition (written in the caller's transaction). */
+  private parkedBehind(running: Running, entry: LogEntry): boolean {
+    const partition = this.partitionOf(running, entry.event!, contextOf(entry.recorded));
+    if (!running.parkedPartitions.has(partition)) return false;
+    const write = () => this.parked.park(this.parkInput(running, entry, partition, null, 0));
+    if (this.readModels.db.isTransaction) write();
+    else this.readModels.transaction(write);
+    return true;
+  }
+
+  private park(running: Running, entry: LogEntry, error: unknown, attempts: number): void {
+    const partition = this.partitionOf(running, entry.event!, contextOf(entry.recorded));
+    const { recorded } = entry;
+    this.logger.error(
+      `Consumer '${running.options.name}' parked event ${recorded.id} (${recorded.type}, ${recorded.stream}@${recorded.revision}) ` +
+        `after ${attempts} attempts; partition '${partition}' waits behind it: ${describe(error)}`,
+    );
+    this.parked.park(this.parkInput(running, entry, partition, describe(error), attempts));
+    running.parkedPartitions.add(partition);
+  }
+
+  private parkInput(running: Running, entry: LogEntry, partition: string, error: string | null, attempts: number) {
+    const { recorded } = entry;
+    return {
+      consumer: running.options.name,
+      partition,
+      position: recorded.position,
+      eventId: recorded.id,
+      stream: recorded.stream,
+      revision: recorded.revision,
+      type: recorded.type,
+      error,
+      attempts,
     };
-    const correlationId = typeof recorded.metadata.$correlationId === 'string' ? recorded.metadata.$correlationId : recorded.id;
-    for (let attempt = 1; ; attempt++) {
+  }
+
+  private partitionOf(running: Running, event: IEvent, context: EventContext): string {
+    return running.options.partition ? running.options.partition(event, context) : context.stream;
+  }
+
+  /**
+   * Writes the checkpoint when the consumer handled something, or when it has only skipped other consumers'
+   * events for a while — so a restart need not read them again, without a write per page.
+   */
+  private checkpoint(running: Running, position: Position, handled: boolean): void {
+    if (comparePositions(position, running.stored) <= 0) return;
+    const skipped = position.commit - (running.stored === BEFORE_START ? 0n : running.stored.commit);
+    if (!handled && skipped < BigInt(IDLE_CHECKPOINT_EVERY)) return;
+    this.readModels.storeCheckpoint(running.options.name, position, running.version);
+    running.stored = position;
+  }
+
+  private advance(running: Running, position: Position): void {
+    if (comparePositions(position, running.position) <= 0) return;
+    running.position = position;
+    const waiters = [...running.waiters];
+    waiters.forEach((wake) => wake());
+  }
+
+  private pending(running: Running): number | null {
+    return this.reader!.lag(running.position) === null
+      ? null
+      : this.reader!.after(running.position, Number.MAX_SAFE_INTEGER).filter((e) => running.types.has(e.recorded.type)).length;
+  }
+
+  private async runRetries(running: Running): Promise<void> {
+    const requests = running.retries.splice(0);
+    for (const request of requests) {
       try {
-        await runWithContext({ correlationId, causationId: recorded.id, actor: `system:${running.options.name}` }, work);
-        return;
+        const partitions = request.partition === null ? [...running.parkedPartitions] : [request.partition];
+        const outcomes: RetryOutcome[] = [];
+        for (const partition of partitions) outcomes.push(await this.retryPartition(running, partition));
+        request.resolve(outcomes);
       } catch (error) {
-        if (attempt >= ATTEMPTS) {
-          if (running.options.kind === 'saga') {
-            running.failures += 1;
-            this.logger.error(
-              `Saga '${running.options.name}' gave up on event ${recorded.id} (${recorded.type}) after ${attempt} attempts: ${String(error)}`,
-            );
-            return;
-          }
-          throw error;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+        request.reject(error);
       }
     }
+  }
+
+  private async retryPartition(running: Running, partition: string): Promise<RetryOutcome> {
+    const name = running.options.name;
+    const rows = this.parked.ofPartition(name, partition);
+    let handled = 0;
+    for (const row of rows) {
+      const [recorded] = await this.store.readStream(row.stream, { fromRevision: row.revision, maxCount: 1 });
+      const entry = new LogEntry(recorded);
+      try {
+        if (!entry.event) throw new Error(`Event type '${recorded.type}' is not known to this build`);
+        if (running.kind === 'projection') {
+          this.readModels.transaction(() => {
+            this.applySync(running.handler, entry.event!, contextOf(recorded));
+            this.parked.remove(row.seq);
+          });
+        } else {
+          await this.react(running, entry);
+          this.parked.remove(row.seq);
+        }
+        handled += 1;
+      } catch (error) {
+        this.parked.failedAgain(row.seq, describe(error), 1);
+        this.logger.warn(`Retry of parked event ${row.eventId} in '${name}' failed again: ${describe(error)}`);
+        return { consumer: name, partition, handled, stillParked: rows.length - handled, error: describe(error) };
+      }
+    }
+    running.parkedPartitions.delete(partition);
+    this.logger.log(`Consumer '${name}' handled the ${handled} parked events of '${partition}'`);
+    return { consumer: name, partition, handled, stillParked: 0, error: null };
+  }
+
+  /**
+   * A fresh instance of a projection class on another read-model database: its other constructor arguments
+   * (settings, pure helpers) are resolved from the application as Nest resolved them for the live one.
+   */
+  private instantiate(metatype: Type<StoreConsumerHandler>, database: ReadModelDatabase): StoreConsumerHandler {
+    const params = (Reflect.getMetadata(PARAMTYPES_METADATA, metatype) ?? []) as unknown[];
+    const declared = (Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, metatype) ?? []) as { index: number; param: unknown }[];
+    const tokens = params.map((type, index) => declared.find((d) => d.index === index)?.param ?? type);
+    const args = tokens.map((token) =>
+      token === READ_MODEL_DATABASE || token === ReadModelDatabase ? database : this.moduleRef.get(token as string, { strict: false }),
+    );
+    return new metatype(...args);
   }
 }

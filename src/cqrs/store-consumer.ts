@@ -7,20 +7,36 @@ export const STORE_CONSUMER = Symbol('STORE_CONSUMER');
 export interface StoreConsumerOptions {
   /** The checkpoint's key: rename it and the consumer starts again from position zero. */
   name: string;
-  /** The event classes it reads; the store's subscription is filtered to their types. */
+  /** The event classes it reads; the log reader hands it only these types. */
   events: Type<IEvent>[];
   /**
-   * `projection` (default): an event that keeps failing stops the consumer, which restarts from its
-   * checkpoint, since skipping would leave the read model wrong. `saga`: the event is logged and skipped
-   * after the retries, so one bad event cannot stop triggers for every other.
+   * `projection` (default): folds events into its own read-model tables and nothing else. Its `handle` is
+   * synchronous, so a batch of events and the checkpoint after them commit in one local transaction: a
+   * crash never applies an event twice, and a table never disagrees with its checkpoint. It can be rebuilt
+   * from zero at any time (a new `version`, a scratch replay).
+   * `reactor`: acts on events — issues commands, sends, keeps bookkeeping of its own — so its `handle` (or
+   * its @Saga() properties) may be asynchronous. Delivery is at least once; it must be idempotent.
    */
-  kind?: 'projection' | 'saga';
+  kind?: 'projection' | 'reactor';
+  /**
+   * Projections: bump it when the tables or the fold change. At start, a stored read model of another
+   * version is emptied and rebuilt from zero in the background (readiness says so). Default 1.
+   */
+  version?: number;
+  /** Projections: the read-model tables it owns — emptied on a version change, compared by a scratch replay. */
+  tables?: string[];
+  /**
+   * What an event touches, for isolating a poison event: when one fails for good, it is parked, and later
+   * events with the same key park behind it (never applied out of order) while every other key goes on.
+   * Default: the event's stream (one incident, one delivery, one source).
+   */
+  partition?: (event: IEvent, context: EventContext) => string;
 }
 
 /**
- * Marks a provider fed from the event store's $all subscription with its own stored checkpoint. The provider
- * implements `handle` (projections, workers), and/or has @nestjs/cqrs `@Saga()` properties, whose commands
- * the runner executes through the CommandBus. Delivery is at least once: handlers must be idempotent.
+ * Marks a provider fed from the event store through the read-side engine (ReadSideRunner), with its own
+ * stored checkpoint. The provider implements `handle`, and/or (reactors) has @nestjs/cqrs `@Saga()`
+ * properties, whose commands the engine executes through the CommandBus.
  */
 export const StoreConsumer = (options: StoreConsumerOptions) => SetMetadata(STORE_CONSUMER, options);
 

@@ -113,6 +113,8 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Catch-up subscription to $all: stored events first, then live ones, in global order, without gaps. */
   subscribeToAll(options: SubscribeOptions, handler: SubscriptionHandler): Subscription;
+  /** The position of the last event in $all (system events included), or undefined for an empty store. */
+  headPosition(): Promise<Position | undefined>;
   /** Liveness of the backing store, for /health. */
   ping(): Promise<void>;
   /** Finishes pending writes and releases the store. */

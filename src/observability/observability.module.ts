@@ -1,11 +1,15 @@
 import { Module } from '@nestjs/common';
+import { Health } from './health';
+import { HealthController } from './health.controller';
 import { LogsController } from './logs.controller';
 import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
+import { ReadSideController } from './read-side.controller';
+import { ReadSideMetrics } from './read-side.metrics';
 
 @Module({
-  controllers: [MetricsController, LogsController],
-  providers: [Metrics],
+  controllers: [HealthController, MetricsController, LogsController, ReadSideController],
+  providers: [Metrics, Health, ReadSideMetrics],
   exports: [Metrics],
 })
 export class ObservabilityModule {}

@@ -1,4 +1,6 @@
 import {
+  BACKWARDS,
+  END,
   EventStoreDBClient,
   START,
   StreamNotFoundError,
@@ -347,6 +349,11 @@ export class EventStoreDbEventStore implements EventStore {
     );
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async headPosition(): Promise<Position | undefined> {
+    const [last] = await collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
+    return last?.event ? { commit: last.event.position.commit, prepare: last.event.position.prepare } : undefined;
   }
 
   async ping(): Promise<void> {

@@ -163,6 +163,11 @@ export class SqliteEventStore implements EventStore {
     return subscription;
   }
 
+  async headPosition(): Promise<Position | undefined> {
+    const row = this.db.prepare('SELECT max(position) AS last FROM events').get() as { last: number | null };
+    return row.last === null ? undefined : positionOf(row.last);
+  }
+
   async ping(): Promise<void> {
     if (this.closed) throw new Error('Event store is closed');
     this.db.prepare('SELECT 1').get();

@@ -30,7 +30,7 @@ interface ReceiptRow {
 }
 
 /** Received webhooks and their outcome, for the queue status endpoint. Insert-or-ignore and set: replay-safe. */
-@StoreConsumer({ name: RECEIPTS_PROJECTION, events: [AlertReceived, AlertProcessed] })
+@StoreConsumer({ name: RECEIPTS_PROJECTION, tables: ['inbound_receipts'], events: [AlertReceived, AlertProcessed] })
 @Injectable()
 export class ReceiptsProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

@@ -45,7 +45,7 @@ const toView = (row: SourceRow): SourceView => ({
  * and what the API lists. Secrets stay sealed here as in the events. Every write replaces or deletes whole
  * facts, so a redelivered event changes nothing.
  */
-@StoreConsumer({ name: SOURCES_PROJECTION, events: [SourceRegistered, SourceUpdated, SourceSecretRotated, SourceRemoved] })
+@StoreConsumer({ name: SOURCES_PROJECTION, tables: ['inbound_sources'], events: [SourceRegistered, SourceUpdated, SourceSecretRotated, SourceRemoved] })
 @Injectable()
 export class SourcesProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

@@ -15,7 +15,7 @@ export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
  * processor is idempotent. A failing receipt is retried and stops the worker rather than being skipped, so
  * no alert is silently dropped.
  */
-@StoreConsumer({ name: ALERT_QUEUE_WORKER, events: [AlertReceived] })
+@StoreConsumer({ name: ALERT_QUEUE_WORKER, kind: 'reactor', events: [AlertReceived] })
 @Injectable()
 export class AlertQueueWorker implements StoreConsumerHandler {
   constructor(private readonly processor: AlertProcessor) {}

@@ -114,6 +114,7 @@ function numberParts(number: string): [number, number] {
  */
 @StoreConsumer({
   name: INCIDENTS_PROJECTION,
+  tables: ['incident_list', 'incident_list_alerts'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -53,6 +53,7 @@ const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.
  */
 @StoreConsumer({
   name: SOURCE_STATS_PROJECTION,
+  tables: ['incident_stats_facts'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -61,6 +61,7 @@ interface SlaRow {
  */
 @StoreConsumer({
   name: SLA_PROJECTION,
+  tables: ['incident_sla'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -39,7 +39,7 @@ const toKey = (row: ApiKeyRow): ApiKeyView => ({ ...row, scopes: JSON.parse(row.
  * Organisations, projects and API keys as tables, for listing and for authenticating every request by key
  * hash. Every write is an idempotent upsert, so replaying an event (at-least-once delivery) changes nothing.
  */
-@StoreConsumer({ name: ORGANISATIONS_PROJECTION, events: [OrganisationCreated, ProjectCreated, ApiKeyIssued, ApiKeyRevoked] })
+@StoreConsumer({ name: ORGANISATIONS_PROJECTION, tables: ['organisations', 'projects', 'api_keys'], events: [OrganisationCreated, ProjectCreated, ApiKeyIssued, ApiKeyRevoked] })
 @Injectable()
 export class OrganisationsProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

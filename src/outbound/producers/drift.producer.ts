@@ -49,7 +49,7 @@ interface Finding {
  * the same drift events, under the same ids — and a silent source is noticed when it speaks again (the
  * first empty bucket of the gap is scored). The statistic is in the event's data.
  */
-@StoreConsumer({ name: DRIFT_PRODUCER, events: [AlertReceived] })
+@StoreConsumer({ name: DRIFT_PRODUCER, kind: 'reactor', events: [AlertReceived] })
 @Injectable()
 export class DriftProducer implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

@@ -56,6 +56,7 @@ interface IncidentFacts {
  */
 @StoreConsumer({
   name: INCIDENTS_PRODUCER,
+  kind: 'reactor',
   events: [
     IncidentOpened,
     AlertAttached,

@@ -186,15 +186,21 @@ export class DeliveriesProjection implements StoreConsumerHandler {
     if (due) this.listeners.forEach((listener) => listener());
   }
 
-  /** The attempt row and the health counters it moves land together, or neither does. */
+  /**
+   * The attempt row and the health counters it moves land together, or neither does. Inside a transaction
+   * the read side already holds (a batch of events and its checkpoint), a savepoint does that without
+   * committing the batch early; on its own, a transaction of its own.
+   */
   private transaction(work: () => void): void {
     const db = this.readModels.db;
-    db.exec('BEGIN');
+    const nested = db.isTransaction;
+    db.exec(nested ? 'SAVEPOINT delivery_attempt' : 'BEGIN');
     try {
       work();
-      db.exec('COMMIT');
+      db.exec(nested ? 'RELEASE delivery_attempt' : 'COMMIT');
     } catch (error) {
-      db.exec('ROLLBACK');
+      db.exec(nested ? 'ROLLBACK TO delivery_attempt' : 'ROLLBACK');
+      if (nested) db.exec('RELEASE delivery_attempt');
       throw error;
     }
   }

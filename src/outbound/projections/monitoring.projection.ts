@@ -15,7 +15,7 @@ export interface MonitoringView {
   since: string | null;
 }
 
-@StoreConsumer({ name: MONITORING_PROJECTION, events: [MonitoringPaused, MonitoringResumed] })
+@StoreConsumer({ name: MONITORING_PROJECTION, tables: ['outbound_monitoring'], events: [MonitoringPaused, MonitoringResumed] })
 @Injectable()
 export class MonitoringProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

@@ -24,7 +24,7 @@ export interface SecurityEventFilter {
  * The security-event log as a table, for listing with filters and cursor paging (in log order, so a
  * client can follow the log by keeping the cursor). Keyed by event id: an event recorded twice is listed once.
  */
-@StoreConsumer({ name: SECURITY_EVENTS_PROJECTION, events: [SecurityEventRecorded] })
+@StoreConsumer({ name: SECURITY_EVENTS_PROJECTION, tables: ['outbound_security_events'], events: [SecurityEventRecorded] })
 @Injectable()
 export class SecurityEventsProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

@@ -42,6 +42,7 @@ const toRecord = (row: Row): WebhookRecord => ({
  */
 @StoreConsumer({
   name: WEBHOOKS_PROJECTION,
+  kind: 'reactor',
   events: [WebhookCreated, WebhookUpdated, WebhookSecretRotated, WebhookDisabled, WebhookDeleted, SecurityEventRecorded],
 })
 @Injectable()

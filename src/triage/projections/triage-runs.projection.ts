@@ -23,6 +23,7 @@ export interface RunnableIncident {
  */
 @StoreConsumer({
   name: TRIAGE_RUNS_PROJECTION,
+  tables: ['triage_runs'],
   events: [TriageStarted, TriageStepCompleted, TriageStepFailed, TriageCompleted, TriageSkipped, IncidentNeedsManualTriage],
 })
 @Injectable()

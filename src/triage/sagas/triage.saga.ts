@@ -13,7 +13,7 @@ export const TRIAGE_SAGA = 'triage-saga';
  * decided on the incident's stream (StartTriage, then the triage worker), never held here — so the saga can
  * be replayed or skip an event without losing state.
  */
-@StoreConsumer({ name: TRIAGE_SAGA, events: [IncidentOpened, AlertAttached, IncidentLinked, TriageCompleted], kind: 'saga' })
+@StoreConsumer({ name: TRIAGE_SAGA, events: [IncidentOpened, AlertAttached, IncidentLinked, TriageCompleted], kind: 'reactor' })
 @Injectable()
 export class TriageSaga {
   /** An incident of an auto-triage source opened: run its source's playbook. */
