@@ -36,17 +36,19 @@ function parseBoolean(value: string): boolean {
   throw new InvalidArgumentError('expected true or false');
 }
 
-/** `critical=critical,4=high` → { critical: 'critical', '4': 'high' } */
+/**
+ * `critical=critical,4=high` → { critical: 'critical', '4': 'high' }. Built with fromEntries, so a vendor value
+ * such as `__proto__` becomes a key of the mapping (which the API then refuses, saying why) instead of vanishing.
+ */
 function parseSeverityMapping(value: string): Record<string, string> {
-  const mapping: Record<string, string> = {};
-  for (const pair of value.split(',').filter(Boolean)) {
+  const pairs = value.split(',').filter(Boolean).map((pair) => {
     const [vendor, severity] = pair.split('=').map((s) => s.trim());
     if (!vendor || !severity || !SEVERITIES.includes(severity)) {
       throw new InvalidArgumentError(`expected vendor=severity pairs, severity one of ${SEVERITIES.join(', ')}`);
     }
-    mapping[vendor] = severity;
-  }
-  return mapping;
+    return [vendor, severity] as const;
+  });
+  return Object.fromEntries(pairs);
 }
 
 /** `90`, `90s`, `15m`, `24h`, `7d` → seconds */
@@ -213,14 +215,15 @@ export function buildProgram(out: (line: string) => void = (line) => console.log
   return program;
 }
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+/** A Map: `level` is whatever the server's log line says, and must not find an inherited member. */
+const LEVELS = new Map<unknown, string>([[10, 'TRACE'], [20, 'DEBUG'], [30, 'INFO'], [40, 'WARN'], [50, 'ERROR'], [60, 'FATAL']]);
 
 function formatRecord(record: Record<string, unknown>): string {
   const { time, level, msg, service: _service, ...fields } = record;
   const rest = Object.entries(fields)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  return `${String(time)} ${(LEVELS[level as number] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${rest ? `  ${rest}` : ''}`;
+  return `${String(time)} ${(LEVELS.get(level) ?? String(level)).padEnd(5)} ${String(msg ?? '')}${rest ? `  ${rest}` : ''}`;
 }
 
 if (require.main === module) {

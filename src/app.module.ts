@@ -1,4 +1,4 @@
-import { Module, ValidationPipe, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AuthGuard } from './auth/auth.guard';
 import type { AppConfig } from './config/config';
@@ -7,6 +7,7 @@ import { CoreModule } from './core.module';
 import { invalidRequest } from './http/app-error';
 import { ErrorFilter } from './http/error.filter';
 import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { RequestValidationPipe } from './http/request-validation';
 import { InboundModule } from './inbound/inbound.module';
 import { IncidentsModule } from './incidents/incidents.module';
 import { ObservabilityModule } from './observability/observability.module';
@@ -16,9 +17,9 @@ import { TriageModule } from './triage/triage.module';
 
 /**
  * Request validation: unknown fields are refused (not silently dropped), types are not coerced, and the
- * failing fields are listed in `details`.
+ * failing fields are listed in `details`. Keys named constructor or prototype are refused too (request-validation.ts).
  */
-const validation = new ValidationPipe({
+const validation = new RequestValidationPipe({
   whitelist: true,
   forbidNonWhitelisted: true,
   transform: true,

@@ -1,4 +1,6 @@
+import { applyDecorators } from '@nestjs/common';
 import { ValidateBy, type ValidationOptions } from 'class-validator';
+import { AsSent } from '../http/request-validation';
 import type { SourceSettings } from './events/source.events';
 import { SEVERITIES, VENDOR_FORMATS, type Severity } from './normalizers';
 import { isSeverity } from './normalizers/severity';
@@ -15,16 +17,29 @@ export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_GRACE_PERIOD_SECONDS = 24 * 3600;
 const MAX_MAPPINGS = 100;
 
+/**
+ * Keys named like a member of Object.prototype (constructor, __proto__, toString, …) are refused, not stored:
+ * no vendor sends them as a severity, and a mapping free of them is safe in any code that reads it as an object.
+ */
 export function isSeverityMapping(value: unknown): value is Record<string, Severity> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const entries = Object.entries(value);
-  return entries.length <= MAX_MAPPINGS && entries.every(([key, severity]) => key.trim().length >= 1 && key.length <= 100 && isSeverity(severity));
+  return (
+    entries.length <= MAX_MAPPINGS &&
+    entries.every(([key, severity]) => key.trim().length >= 1 && key.length <= 100 && !Object.hasOwn(Object.prototype, key) && isSeverity(severity))
+  );
 }
 
-export const SEVERITY_MAPPING_MESSAGE = `severity_mapping must map at most ${MAX_MAPPINGS} vendor values (1–100 characters) to one of ${SEVERITIES.join(', ')}`;
+export const SEVERITY_MAPPING_MESSAGE =
+  `severity_mapping must map at most ${MAX_MAPPINGS} vendor values (1–100 characters, not a name of Object.prototype such as ` +
+  `constructor or __proto__) to one of ${SEVERITIES.join(', ')}`;
 
+/** Validates the mapping as it was sent (AsSent), so that a key such as `toString` is refused rather than dropped. */
 export function IsSeverityMapping(options?: ValidationOptions) {
-  return ValidateBy({ name: 'isSeverityMapping', validator: { validate: isSeverityMapping, defaultMessage: () => SEVERITY_MAPPING_MESSAGE } }, options);
+  return applyDecorators(
+    AsSent(),
+    ValidateBy({ name: 'isSeverityMapping', validator: { validate: isSeverityMapping, defaultMessage: () => SEVERITY_MAPPING_MESSAGE } }, options),
+  );
 }
 
 /** Settings as given in snake_case (API body, configuration file) → the event's settings, with defaults. */

@@ -132,6 +132,43 @@ describe('vendor payloads end to end', () => {
     expect((await t.request('GET', '/api/incidents?limit=500')).body.length).toBe(before);
   });
 
+  it('takes an Object.prototype name as a severity like any unknown word, and keeps serving everyone after it', async () => {
+    const names = Object.getOwnPropertyNames(Object.prototype);
+    for (const [i, name] of names.entries()) {
+      const answer = await post('auto', { event_type: 'security_alert', data: { alert_id: `proto-${i}`, severity: name, title: name } });
+      expect(answer, name).toMatchObject({ status: 202, body: { status: 'accepted', incident_number: expect.any(String) } });
+      const found = await incident(answer.body.incident_id);
+      // Not a word any scale knows: the source default, and the vendor's text kept as raw_severity.
+      expect(found, name).toMatchObject({ status: 'open', severity: 'medium', title: name });
+      expect(found.alerts[0], name).toMatchObject({ severity: 'medium', raw_severity: name });
+    }
+    const splunk = await post('strict-splunk', { sid: 'proto-splunk', search_name: 'Odd severities', result: { severity: 'toString', urgency: 'valueOf' } });
+    expect((await incident(splunk.body.incident_id)).alerts[0]).toMatchObject({ vendor: 'splunk', severity: 'medium', raw_severity: 'toString' });
+
+    // The next alert, from another organisation, still opens its incident there and is listed.
+    const org = await t.request('POST', '/api/organisations', { name: 'After The Odd Severities' });
+    await t.request('POST', '/api/webhooks', { source: 'after-proto', secret: SECRET, organisation_id: org.body.id });
+    const next = await post('after-proto', vendorPayload('generic'));
+    expect(next).toMatchObject({ status: 202, body: { status: 'accepted', incident_number: expect.any(String) } });
+    const opened = await incident(`${next.body.incident_id}?organisation_id=${org.body.id}`);
+    expect(opened).toMatchObject({ organisation_id: org.body.id, severity: 'high', status: 'open', alert_count: 1 });
+    const listed = await t.request('GET', `/api/incidents?organisation_id=${org.body.id}`);
+    expect(listed.body.items.map((i: { id: string }) => i.id)).toEqual([next.body.incident_id]);
+  });
+
+  it('refuses a severity_mapping keyed or valued by an Object.prototype name with a 400', async () => {
+    for (const name of Object.getOwnPropertyNames(Object.prototype)) {
+      for (const mapping of [{ [name]: 'high' }, { high: name }]) {
+        const refused = await t.request('POST', '/api/webhooks', { source: 'proto-mapping', secret: SECRET, severity_mapping: mapping });
+        expect(refused, `${name}: ${JSON.stringify(mapping)}`).toMatchObject({ status: 400, body: { error: { code: 'invalid_request' } } });
+        const patched = await t.request('PATCH', '/api/webhooks/auto', { severity_mapping: mapping });
+        expect(patched.status, `PATCH ${JSON.stringify(mapping)}`).toBe(400);
+      }
+    }
+    expect((await t.request('GET', '/api/webhooks/proto-mapping')).status).toBe(404);
+    expect((await t.request('GET', '/api/webhooks/auto')).body.severity_mapping).toEqual({});
+  });
+
   it('takes each alert of a Microsoft Graph collection', async () => {
     const answer = await post('graph', vendorPayload('defender-graph-collection'));
     expect(answer.body.incidents).toHaveLength(2);

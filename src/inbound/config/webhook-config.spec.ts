@@ -88,4 +88,19 @@ describe('the webhook configuration file', () => {
       /tw\.yaml: playbooks: thresholds\.malicious_scor: property malicious_scor should not exist/,
     );
   });
+
+  it('refuses Object.prototype names as keys anywhere in a source or the playbooks section, and as mapped severities', () => {
+    const before = Object.getOwnPropertyNames(Object.prototype);
+    for (const name of before) {
+      const key = JSON.stringify(name);
+      const mapped = `sources:\n  edr:\n    secret: abcdefgh\n    severity_mapping: { ${key}: high, "4": critical }\n`;
+      expect(() => parseWebhookConfig(mapped, {}, 'tw.yaml'), name).toThrow(`tw.yaml: sources.edr.severity_mapping.${name}: '${name}' is not accepted as a key`);
+      expect(() => parseWebhookConfig(`sources:\n  edr:\n    secret: abcdefgh\n    ${key}: true\n`, {}), name).toThrow(`sources.edr.${name}:`);
+      expect(() => parseWebhookConfig(`playbooks:\n  testing:\n    step_delay_ms: { ${key}: 5 }\n`, {}), name).toThrow(`playbooks.testing.step_delay_ms.${name}:`);
+      expect(() => parseWebhookConfig(`sources:\n  edr:\n    secret: abcdefgh\n    severity_mapping: { high: ${key} }\n`, {}), name).toThrow(/severity_mapping must map/);
+    }
+    // A source may still be called like one: source names are not looked up in objects.
+    expect(parseWebhookConfig('sources:\n  constructor:\n    secret: abcdefgh\n', {}).sources.map((s) => s.name)).toEqual(['constructor']);
+    expect(Object.getOwnPropertyNames(Object.prototype)).toEqual(before);
+  });
 });

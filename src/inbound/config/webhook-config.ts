@@ -127,7 +127,15 @@ function interpolate(value: unknown, env: NodeJS.ProcessEnv, fail: (path: string
   }
   if (Array.isArray(value)) return value.map((item, i) => interpolate(item, env, fail, `${path}[${i}]`));
   if (isMapping(value)) {
-    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, interpolate(child, env, fail, path ? `${path}.${key}` : key)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, child]) => {
+        const at = path ? `${path}.${key}` : key;
+        // No setting is named like this, and class-transformer would drop such a key silently (or throw, for
+        // `constructor`): a clear error instead, as the API's 400.
+        if (Object.hasOwn(Object.prototype, key)) throw fail(at, `'${key}' is not accepted as a key: it is a name of Object.prototype`);
+        return [key, interpolate(child, env, fail, at)];
+      }),
+    );
   }
   return value;
 }

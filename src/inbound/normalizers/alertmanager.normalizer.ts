@@ -18,18 +18,22 @@ function matches(payload: unknown): payload is JsonRecord {
     isRecord(payload) &&
     Array.isArray(payload.alerts) &&
     payload.alerts.length > 0 &&
-    ('groupKey' in payload || 'version' in payload)
+    (Object.hasOwn(payload, 'groupKey') || Object.hasOwn(payload, 'version'))
   );
 }
 
+/**
+ * Label and annotation names are the sender's: built with fromEntries (own data properties), a label named
+ * `__proto__` stays a label instead of being handed to the prototype setter.
+ */
 function stringRecord(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!isRecord(value)) return out;
-  for (const [key, child] of Object.entries(value)) {
-    const found = text(child);
-    if (found !== undefined) out[key] = found;
-  }
-  return out;
+  if (!isRecord(value)) return {};
+  return Object.fromEntries(
+    Object.entries(value).flatMap(([key, child]) => {
+      const found = text(child);
+      return found === undefined ? [] : [[key, found]];
+    }),
+  );
 }
 
 /** instance is the scrape target: host:port, [v6]:port, or a URL for blackbox probes. */

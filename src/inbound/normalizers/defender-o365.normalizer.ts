@@ -29,8 +29,8 @@ function isGraphAlert(value: unknown): boolean {
   return (
     text(value.id) !== undefined &&
     text(value.title) !== undefined &&
-    'severity' in value &&
-    GRAPH_ALERT_KEYS.some((key) => key in value)
+    Object.hasOwn(value, 'severity') &&
+    GRAPH_ALERT_KEYS.some((key) => Object.hasOwn(value, key))
   );
 }
 

@@ -8,8 +8,10 @@ export function isSeverity(value: unknown): value is Severity {
  * The words vendors use, folded onto Towline's five levels. Syslog/PagerDuty/Alertmanager style levels sit
  * one step down from their name ('error' → high, 'warning' → medium) because those scales put 'critical'
  * above them. 'unknown' is deliberately absent: it means "no severity", so the source default applies.
+ * A Map, not an object literal: the word is the sender's text, and `constructor` or `__proto__` must find
+ * nothing rather than what every object inherits.
  */
-const WORDS: Readonly<Record<string, Severity>> = {
+const WORDS: ReadonlyMap<string, Severity> = new Map(Object.entries({
   critical: 'critical', crit: 'critical', fatal: 'critical', emergency: 'critical', emerg: 'critical',
   page: 'critical', disaster: 'critical',
   high: 'high', error: 'high', err: 'high', major: 'high', severe: 'high', important: 'high',
@@ -18,10 +20,10 @@ const WORDS: Readonly<Record<string, Severity>> = {
   info: 'info', informational: 'info', information: 'info', debug: 'info', none: 'info', ok: 'info',
   // Priority levels as Opsgenie and many ticketing tools send them, P1 being the most urgent.
   p1: 'critical', p2: 'high', p3: 'medium', p4: 'low', p5: 'info',
-};
+} satisfies Record<string, Severity>));
 
 export function severityFromWord(raw: string): Severity | undefined {
-  return WORDS[raw.trim().toLowerCase()];
+  return WORDS.get(raw.trim().toLowerCase());
 }
 
 function integerIn(raw: string, min: number, max: number): number | undefined {

@@ -12,17 +12,18 @@ import { buildAlert, derivedId, firstOf, firstText, isRecord, record, text, titl
  * with the same sid, which then dedup onto one incident.
  */
 function matches(payload: unknown): payload is JsonRecord {
-  return isRecord(payload) && ('search_name' in payload || (isRecord(payload.result) && text(payload.sid) !== undefined));
+  return isRecord(payload) && (Object.hasOwn(payload, 'search_name') || (isRecord(payload.result) && text(payload.sid) !== undefined));
 }
 
 /**
  * A numeric severity is Splunk's alert.severity scale, 1 debug, 2 info, 3 warn, 4 error, 5 severe, 6 fatal,
- * which Splunk Web shows as Info (1–2), Low, Medium, High, Critical.
+ * which Splunk Web shows as Info (1–2), Low, Medium, High, Critical. A Map, so that a field holding `toString`
+ * or `valueOf` finds no level instead of an inherited method.
  */
-const SPLUNK_LEVELS: Readonly<Record<string, Severity>> = { '1': 'info', '2': 'info', '3': 'low', '4': 'medium', '5': 'high', '6': 'critical' };
+const SPLUNK_LEVELS: ReadonlyMap<string, Severity> = new Map([['1', 'info'], ['2', 'info'], ['3', 'low'], ['4', 'medium'], ['5', 'high'], ['6', 'critical']]);
 
 function splunkSeverity(raw: string): Severity | undefined {
-  return severityFromWord(raw) ?? SPLUNK_LEVELS[raw.trim()];
+  return severityFromWord(raw) ?? SPLUNK_LEVELS.get(raw.trim());
 }
 
 function normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[] {

@@ -49,11 +49,8 @@ export function isSecretKey(key: string): boolean {
 export function withoutSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutSecrets);
   if (!isRecord(value)) return value;
-  const out: JsonRecord = {};
-  for (const [key, child] of Object.entries(value)) {
-    if (!isSecretKey(key)) out[key] = withoutSecrets(child);
-  }
-  return out;
+  // fromEntries defines own properties: a `__proto__` key stays data (and part of the id), never a prototype.
+  return Object.fromEntries(Object.entries(value).flatMap(([key, child]) => (isSecretKey(key) ? [] : [[key, withoutSecrets(child)]])));
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import { AsSent } from '../../http/request-validation';
 import { EVENT_TYPE_NAMES, SEVERITIES, type Severity } from '../catalog/event-catalog';
 import { IsInstant, toInt } from './query-params';
 
@@ -37,7 +38,7 @@ export class PublishEventDto {
   owasp_category?: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true, description: "Validated against the type's JSON Schema" })
-  @IsObject()
+  @IsObject() @AsSent()
   data: Record<string, unknown>;
 }
 

@@ -18,6 +18,7 @@ import {
   ValidateBy,
   ValidateIf,
 } from 'class-validator';
+import { AsSent } from '../../http/request-validation';
 import { EVENT_TYPE_NAMES } from '../catalog/event-catalog';
 import { isWebhookSecret } from '../delivery/signing';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../events/webhook.events';
@@ -77,7 +78,7 @@ export class CreateWebhookDto {
   format?: WebhookFormat;
 
   @ApiPropertyOptional(headersDoc)
-  @ValidateIf(given) @IsObject()
+  @ValidateIf(given) @IsObject() @AsSent()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })
@@ -108,7 +109,7 @@ export class UpdateWebhookDto {
   format?: WebhookFormat;
 
   @ApiPropertyOptional({ ...headersDoc, description: 'Replaces all extra headers ({} removes them)' })
-  @ValidateIf(given) @IsObject()
+  @ValidateIf(given) @IsObject() @AsSent()
   headers?: Record<string, string>;
 
   @ApiPropertyOptional({ type: String, nullable: true, maxLength: 500 })

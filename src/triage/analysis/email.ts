@@ -55,7 +55,9 @@ function places(raw: Json): JsonObject[] {
   const evidence = raw.evidence;
   if (Array.isArray(evidence)) {
     for (const item of evidence) {
-      if (isObject(item) && String(item['@odata.type'] ?? '').endsWith('analyzedMessageEvidence')) found.push(item);
+      // Only a string is a type: String() of an object whose own `toString` key holds data would throw.
+      const type = isObject(item) ? item['@odata.type'] : undefined;
+      if (isObject(item) && typeof type === 'string' && type.endsWith('analyzedMessageEvidence')) found.push(item);
     }
   }
   return found;

@@ -24,8 +24,8 @@ export interface LookalikeMatch {
   distance: number;
 }
 
-/** Characters that render like a Latin letter (or digit) in common fonts, folded onto it. */
-const CONFUSABLES: Readonly<Record<string, string>> = {
+/** Characters that render like a Latin letter (or digit) in common fonts, folded onto it. A Map: it is keyed by the sender's text. */
+const CONFUSABLES: ReadonlyMap<string, string> = new Map(Object.entries({
   // Cyrillic
   а: 'a', в: 'b', е: 'e', ё: 'e', һ: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't',
   у: 'y', х: 'x', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', ո: 'n', ս: 'u', օ: 'o',
@@ -33,7 +33,7 @@ const CONFUSABLES: Readonly<Record<string, string>> = {
   α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
   // Latin look-alikes and digits
   ı: 'i', ł: 'l', ɡ: 'g', ɑ: 'a', ǀ: 'l', ℓ: 'l', '0': 'o', '1': 'l', '3': 'e', '5': 's', '|': 'l',
-};
+}));
 const SEQUENCES: readonly [RegExp, string][] = [
   [/rn/g, 'm'],
   [/vv/g, 'w'],
@@ -56,7 +56,7 @@ export function registrableDomain(domain: string): string {
 
 /** Folds a (decoded) domain onto what it looks like: accents dropped, confusables and look-alike sequences replaced. */
 export function skeleton(unicodeDomain: string): string {
-  const folded = [...unicodeDomain.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()].map((c) => CONFUSABLES[c] ?? c).join('');
+  const folded = [...unicodeDomain.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()].map((c) => CONFUSABLES.get(c) ?? c).join('');
   return SEQUENCES.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), folded);
 }
 
