@@ -40,7 +40,11 @@ export class KeyedEvent {
  */
 export const keyed = (event: IEvent, id: string): KeyedEvent => new KeyedEvent(event, id);
 
-export type Decision<S> = (state: S, history: RecordedEvent[]) => (IEvent | KeyedEvent)[];
+/**
+ * May await (an incident claims its number while deciding to open): it still runs inside the stream's
+ * queue, so the stream is read once per attempt and nothing else in this process decides on it meanwhile.
+ */
+export type Decision<S> = (state: S, history: RecordedEvent[]) => (IEvent | KeyedEvent)[] | Promise<(IEvent | KeyedEvent)[]>;
 
 export interface Decided<S> {
   state: S;
@@ -98,7 +102,7 @@ export class AggregateStore {
   private async decideAndAppend<S>(stream: string, aggregate: Aggregate<S>, decide: Decision<S>): Promise<Decided<S>> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision, recorded } = await this.load(stream, aggregate);
-      const decided = decide(state, recorded).map((e) => (e instanceof KeyedEvent ? e : keyed(e, randomUUID())));
+      const decided = (await decide(state, recorded)).map((e) => (e instanceof KeyedEvent ? e : keyed(e, randomUUID())));
       const events = decided.map((d) => d.event);
       if (events.length === 0) return { state, events, appended: null };
       const metadata = eventMetadata();

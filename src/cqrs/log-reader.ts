@@ -41,8 +41,9 @@ export class Signal {
 }
 
 /**
- * The read side's one reader of the log's tail. It holds one subscription to $all, filtered to the event
- * types some consumer wants, and keeps what it read — decoded once — in a bounded window that every consumer
+ * The read side's one reader of the log's tail. It holds one subscription to $all — every event, so that a
+ * consumer that has taken the window has seen the log up to its head, whatever it wanted from it — and keeps
+ * what it read, decoded once, in a bounded window that every consumer
  * near the head takes its batches from. A consumer behind the window (a fresh or rebuilding read model, or
  * one slower than the rest) reads its own types straight from the store until it reaches the window, so no
  * consumer ever waits for another: the window drops what the slowest one has not taken once it is full.
@@ -54,7 +55,7 @@ export class LogReader {
   private entries: LogEntry[] = [];
   /** Index of the window's first entry in `entries` (dropped ones are compacted away now and then). */
   private first = 0;
-  /** Every wanted event after this position is in the window. */
+  /** Every event after this position is in the window. */
   private coveredAfter: Position = BEFORE_START;
   private head: Position = BEFORE_START;
   private subscription?: Subscription;
@@ -67,7 +68,6 @@ export class LogReader {
 
   constructor(
     private readonly store: EventStore,
-    private readonly types: readonly string[],
     private readonly capacity: number,
     /** The positions consumers have reached: the window serves them and is trimmed behind them. */
     private readonly consumerPositions: () => Position[],
@@ -88,7 +88,7 @@ export class LogReader {
     await this.subscription?.stop();
   }
 
-  /** Whether the window holds every wanted event after `position`. */
+  /** Whether the window holds every event after `position`. */
   covers(position: Position): boolean {
     return comparePositions(position, this.coveredAfter) >= 0;
   }
@@ -112,7 +112,7 @@ export class LogReader {
     return this.entries.slice(from, Math.min(from + max, this.entries.length));
   }
 
-  /** How many wanted events the window holds after `position`, or null when the window does not reach back to it. */
+  /** How many events the window holds after `position`, or null when the window does not reach back to it. */
   lag(position: Position): number | null {
     return this.covers(position) ? this.entries.length - this.indexAfter(position) : null;
   }
@@ -141,7 +141,7 @@ export class LogReader {
 
   private subscribe(): void {
     this.subscription = this.store.subscribeToAll(
-      { after: this.head === BEFORE_START ? undefined : this.head, filter: { eventTypes: [...this.types] } },
+      { after: this.head === BEFORE_START ? undefined : this.head },
       {
         onEvent: async (recorded) => {
           this.entries.push(new LogEntry(recorded));

@@ -113,6 +113,8 @@ export class ReadSideRunner implements OnModuleInit {
   private readonly parked: ParkedEvents;
   private reader?: LogReader;
   private stopping = false;
+  /** Why the read side stopped on its own (see failed), or null. */
+  failure: string | null = null;
 
   constructor(
     private readonly discovery: DiscoveryService,
@@ -123,6 +125,7 @@ export class ReadSideRunner implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.parked = new ParkedEvents(readModels);
+    readModels.onCommitFailed = (error) => this.failed(error);
   }
 
   onModuleInit(): void {
@@ -164,8 +167,7 @@ export class ReadSideRunner implements OnModuleInit {
   start(): void {
     for (const running of this.consumers.values()) this.restore(running);
     const positions = [...this.consumers.values()].map((r) => r.position);
-    const types = new Set([...this.consumers.values()].flatMap((r) => [...r.types]));
-    this.reader = new LogReader(this.store, [...types], this.config.readSide.window, () =>
+    this.reader = new LogReader(this.store, this.config.readSide.window, () =>
       [...this.consumers.values()].filter((r) => r.state !== 'stopped').map((r) => r.position),
     );
     this.reader.start(positions.reduce(later, BEFORE_START));
@@ -297,7 +299,7 @@ export class ReadSideRunner implements OnModuleInit {
           const context = contextOf(recorded);
           for (const projection of byType.get(recorded.type) ?? []) {
             if (projection.upTo && comparePositions(recorded.position, projection.upTo) > 0) continue;
-            const partition = this.partitionOf(projection.running, event, context);
+            const partition = projection.instance.partitionOf?.(event, context) ?? context.stream;
             if (projection.blocked.has(partition)) continue;
             database.db.exec('SAVEPOINT event');
             try {
@@ -322,6 +324,17 @@ export class ReadSideRunner implements OnModuleInit {
       events,
       projections: projections.map((p) => ({ name: p.running.options.name, tables: p.running.options.tables ?? [], failed: p.failed })),
     };
+  }
+
+  /**
+   * A read-model commit failed (disk full, I/O error): the rows and checkpoints of that group are gone while
+   * the consumers moved on in memory, so the read side stops — readiness then says why — and a restart resumes
+   * every consumer from its stored checkpoint.
+   */
+  private failed(error: unknown): void {
+    this.logger.error(`Committing read models failed: ${describe(error)}; the read side stops until the instance is restarted`);
+    this.failure = describe(error);
+    void this.stop();
   }
 
   /** Loads a consumer's checkpoint and parked partitions; a projection of another version starts over. */
@@ -455,30 +468,49 @@ export class ReadSideRunner implements OnModuleInit {
     this.advance(running, seen);
   }
 
+  /**
+   * A reactor's batch: partition by partition, up to `concurrency` partitions at once, each in log order. The
+   * consumer's position moves only once the whole batch is done, so "seen up to here" stays true.
+   */
   private async reactBatch(running: Running, entries: LogEntry[], seen: Position): Promise<void> {
+    const partitions = new Map<string, LogEntry[]>();
     for (const entry of entries) {
-      if (this.stopping) return;
-      if (this.parkedBehind(running, entry)) {
-        this.advance(running, entry.position);
-        continue;
-      }
-      let error: unknown;
-      for (let attempt = 1; attempt <= ATTEMPTS + 1; attempt++) {
-        try {
-          await this.react(running, entry);
-          error = undefined;
-          break;
-        } catch (reactionError) {
-          error = reactionError;
-          if (this.stopping) return;
-          if (attempt <= ATTEMPTS) await sleep(RETRY_BASE_MS * 2 ** attempt);
-        }
-      }
-      if (error !== undefined) this.readModels.transaction(() => this.park(running, entry, error, ATTEMPTS + 1));
-      this.advance(running, entry.position);
+      const key = this.partitionOf(running, entry.event!, contextOf(entry.recorded));
+      const list = partitions.get(key);
+      if (list) list.push(entry);
+      else partitions.set(key, [entry]);
     }
+    const queue = [...partitions.entries()];
+    const worker = async () => {
+      for (let next = queue.shift(); next && !this.stopping; next = queue.shift()) {
+        for (const entry of next[1]) if (!(await this.reactOne(running, entry, next[0]))) return;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(running.options.concurrency ?? 1, queue.length) }, worker));
+    if (this.stopping) return;
     this.advance(running, seen);
     this.checkpoint(running, seen, entries.length > 0);
+  }
+
+  /** Handles one event with its retries, parking it if they all fail; false when stopping cut it short. */
+  private async reactOne(running: Running, entry: LogEntry, partition: string): Promise<boolean> {
+    if (running.parkedPartitions.has(partition)) {
+      this.readModels.transaction(() => this.parked.park(this.parkInput(running, entry, partition, null, 0)));
+      return true;
+    }
+    let error: unknown;
+    for (let attempt = 1; attempt <= ATTEMPTS + 1; attempt++) {
+      try {
+        await this.react(running, entry);
+        return true;
+      } catch (reactionError) {
+        error = reactionError;
+        if (this.stopping) return false;
+        if (attempt <= ATTEMPTS) await sleep(RETRY_BASE_MS * 2 ** attempt);
+      }
+    }
+    this.readModels.transaction(() => this.park(running, entry, error, ATTEMPTS + 1));
+    return true;
   }
 
   private async react(running: Running, entry: LogEntry): Promise<void> {
@@ -505,9 +537,7 @@ export class ReadSideRunner implements OnModuleInit {
   private parkedBehind(running: Running, entry: LogEntry): boolean {
     const partition = this.partitionOf(running, entry.event!, contextOf(entry.recorded));
     if (!running.parkedPartitions.has(partition)) return false;
-    const write = () => this.parked.park(this.parkInput(running, entry, partition, null, 0));
-    if (this.readModels.db.isTransaction) write();
-    else this.readModels.transaction(write);
+    this.readModels.transaction(() => this.parked.park(this.parkInput(running, entry, partition, null, 0)));
     return true;
   }
 
@@ -538,7 +568,7 @@ export class ReadSideRunner implements OnModuleInit {
   }
 
   private partitionOf(running: Running, event: IEvent, context: EventContext): string {
-    return running.options.partition ? running.options.partition(event, context) : context.stream;
+    return running.handler.partitionOf?.(event, context) ?? context.stream;
   }
 
   /**

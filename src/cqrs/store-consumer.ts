@@ -26,11 +26,10 @@ export interface StoreConsumerOptions {
   /** Projections: the read-model tables it owns — emptied on a version change, compared by a scratch replay. */
   tables?: string[];
   /**
-   * What an event touches, for isolating a poison event: when one fails for good, it is parked, and later
-   * events with the same key park behind it (never applied out of order) while every other key goes on.
-   * Default: the event's stream (one incident, one delivery, one source).
+   * Reactors: how many partitions (see StoreConsumerHandler.partitionOf) it works on at once; events of one
+   * partition are always handled one after another, in log order. Default 1: the whole log in order.
    */
-  partition?: (event: IEvent, context: EventContext) => string;
+  concurrency?: number;
 }
 
 /**
@@ -42,4 +41,11 @@ export const StoreConsumer = (options: StoreConsumerOptions) => SetMetadata(STOR
 
 export interface StoreConsumerHandler {
   handle?(event: IEvent, context: EventContext): Promise<void> | void;
+  /**
+   * What an event touches: when one fails for good it is parked, and later events with the same key park
+   * behind it (never applied out of order) while every other key goes on; a concurrent reactor handles
+   * different keys at once. It must cover whatever state handling the event reads or writes. Default: the
+   * event's stream (one incident, one delivery, one source).
+   */
+  partitionOf?(event: IEvent, context: EventContext): string;
 }

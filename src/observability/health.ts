@@ -34,6 +34,7 @@ export class Health {
     const consumers = this.readSide.status();
     const { maxLag, maxStallMs } = this.config.readSide;
     const reasons: string[] = storeOk ? [] : ['the event store does not answer'];
+    if (this.readSide.failure) reasons.push(`the read side stopped: ${this.readSide.failure}; restart the instance`);
     for (const c of consumers) {
       if (c.state !== 'live') reasons.push(`consumer '${c.name}' is ${c.state.replace('_', ' ')}`);
       else if (c.lag !== null && c.lag > maxLag) reasons.push(`consumer '${c.name}' is ${c.lag} events behind (bound ${maxLag})`);

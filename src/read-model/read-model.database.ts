@@ -13,12 +13,21 @@ const TABLE_NAME = /^[a-z_][a-z0-9_]*$/;
  * deleting the file, so it trades fsync-per-commit (synchronous=NORMAL) for speed: a crash can only lose
  * work that is redone from the last checkpoint — and since a projection's rows and its checkpoint commit in
  * one transaction, what is redone was never applied. Each instance keeps its own, even on a shared EventStoreDB.
+ *
+ * Group commit, as on the event store: every write made through `transaction` in one turn of the event loop
+ * joins one transaction, committed at `setImmediate` — one commit for all the consumers that moved in that
+ * turn, each write still atomic on its own (a savepoint). The connection sees its own uncommitted rows, so
+ * a read right after a write (read-your-writes) finds it.
  */
 export class ReadModelDatabase implements CheckpointStore {
   readonly db: DatabaseSync;
   private readonly loadCheckpoint;
   private readonly saveCheckpoint;
   private readonly dropCheckpoint;
+  private readonly control;
+  private commitTimer: NodeJS.Immediate | null = null;
+  /** Called when a group's COMMIT fails: what it held is gone, so consumers must resume from their stored checkpoints. */
+  onCommitFailed?: (error: unknown) => void;
 
   constructor(dataDir: string) {
     const path = dataDir === ':memory:' ? ':memory:' : join(dataDir, 'read-models.db');
@@ -43,6 +52,13 @@ export class ReadModelDatabase implements CheckpointStore {
         'ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at, version = excluded.version',
     );
     this.dropCheckpoint = this.db.prepare('DELETE FROM checkpoints WHERE consumer = ?');
+    this.control = {
+      begin: this.db.prepare('BEGIN'),
+      commit: this.db.prepare('COMMIT'),
+      savepoint: this.db.prepare('SAVEPOINT work'),
+      release: this.db.prepare('RELEASE work'),
+      rollbackTo: this.db.prepare('ROLLBACK TO work'),
+    };
   }
 
   checkpoint(consumer: string): Position | undefined {
@@ -56,19 +72,40 @@ export class ReadModelDatabase implements CheckpointStore {
   }
 
   storeCheckpoint(consumer: string, position: Position, version = 1): void {
-    this.saveCheckpoint.run(consumer, encodePosition(position), Date.now(), version);
+    this.transaction(() => this.saveCheckpoint.run(consumer, encodePosition(position), Date.now(), version));
   }
 
-  /** Runs `work` in one transaction (synchronous: nothing else can interleave on this connection meanwhile). */
+  /**
+   * Runs `work` atomically (synchronous: nothing else can interleave on this connection meanwhile) inside this
+   * turn's transaction, which commits at the next `setImmediate`; `flush` commits it at once.
+   */
   transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN');
+    if (!this.db.isTransaction) {
+      this.control.begin.run();
+      this.commitTimer = setImmediate(() => this.flush());
+    }
+    this.control.savepoint.run();
     try {
       const result = work();
-      this.db.exec('COMMIT');
+      this.control.release.run();
       return result;
     } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.control.rollbackTo.run();
+      this.control.release.run();
       throw error;
+    }
+  }
+
+  /** Commits the pending group, if any. */
+  flush(): void {
+    if (this.commitTimer) clearImmediate(this.commitTimer);
+    this.commitTimer = null;
+    if (!this.db.isOpen || !this.db.isTransaction) return;
+    try {
+      this.control.commit.run();
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      this.onCommitFailed?.(error);
     }
   }
 
@@ -81,6 +118,7 @@ export class ReadModelDatabase implements CheckpointStore {
   }
 
   close(): void {
+    this.flush();
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -19,8 +19,16 @@ describe('receiving signed webhooks', () => {
    * Events the receiving path writes (receipts, incident numbers, sources). Consumers downstream (triage,
    * SLA timers, security events) keep appending in the background after an earlier alert: not counted.
    */
-  const eventCount = async () =>
-    (await store.readAll({ filter: { streamPrefixes: ['alert-', 'incidentNumbers-', 'source-'] } })).length;
+  const eventCount = async () => {
+    const count = async () => (await store.readAll({ filter: { streamPrefixes: ['alert-', 'incidentNumbers-', 'source-'] } })).length;
+    // An alert's outcome (AlertProcessed) is recorded just after its answer: counted once it has landed.
+    for (let seen = await count(); ; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const now = await count();
+      if (now === seen) return now;
+      seen = now;
+    }
+  };
 
   beforeAll(async () => {
     t = await startTestApp();

@@ -352,8 +352,10 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async headPosition(): Promise<Position | undefined> {
-    const [last] = await collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 1 }));
-    return last?.event ? { commit: last.event.position.commit, prepare: last.event.position.prepare } : undefined;
+    // The last event a reader of $all can see: the server's own ($stats, $metadata…) are never shown.
+    const tail = await collect(this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 64 }));
+    const last = tail.find(({ event }) => event && !isSystemEvent(event.streamId, event.type))?.event;
+    return last ? { commit: last.position.commit, prepare: last.position.prepare } : undefined;
   }
 
   async ping(): Promise<void> {

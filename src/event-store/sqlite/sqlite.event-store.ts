@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
@@ -62,11 +62,18 @@ function toRecorded(row: EventRow): RecordedEvent {
 }
 
 /**
- * The embedded default store: one SQLite file (WAL, synchronous=FULL) through Node's built-in `node:sqlite`.
+ * The embedded default store: one SQLite file in WAL mode through Node's built-in `node:sqlite`.
  *
  * Group commit: every append that arrives in the same turn of the event loop is queued and written by one
- * transaction at `setImmediate`, so N concurrent writers pay for one fsync, yet each append still succeeds or
- * fails on its own (a savepoint per append) and is acknowledged only after the COMMIT is durable.
+ * transaction at `setImmediate`, so N concurrent writers pay for one sync, yet each append still succeeds or
+ * fails on its own (a savepoint per append).
+ *
+ * Durability without blocking: SQLite's synchronous=FULL would fsync the WAL inside COMMIT, on the event loop,
+ * where nothing else can run meanwhile. The store commits with synchronous=NORMAL instead and then syncs the
+ * WAL file itself with fdatasync on libuv's thread pool — the same guarantee (the committed frames are on
+ * disk; a checkpoint into the main file syncs that file too) while the loop goes on serving. An append is
+ * acknowledged, and an event is shown to readers of $all and subscribers, only once its sync has completed:
+ * nothing downstream ever acts on an event a power loss could take back.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: DatabaseSync;
@@ -79,6 +86,13 @@ export class SqliteEventStore implements EventStore {
     backwards: StatementSync;
   };
   private readonly filteredReads = new Map<string, StatementSync>();
+  private readonly transactionControl: Record<'begin' | 'commit' | 'savepoint' | 'release' | 'rollbackTo', StatementSync>;
+  /** The WAL file, for syncing it off the event loop; null in memory. */
+  private walFd: number | null = null;
+  /** Commits whose sync is under way, oldest first: a completed sync makes every earlier commit durable too. */
+  private readonly syncing: { position: number; settle(error: unknown): void }[] = [];
+  /** Every event at or before this position is on disk: what $all and subscriptions may show. */
+  private durableHead = 0;
   private pending: PendingAppend[] = [];
   private flushTimer: NodeJS.Immediate | null = null;
   private closed = false;
@@ -92,7 +106,7 @@ export class SqliteEventStore implements EventStore {
     this.db = new DatabaseSync(path);
     this.db.exec(`
       PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
+      PRAGMA synchronous = NORMAL;
       PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: a position is never reused
@@ -107,6 +121,14 @@ export class SqliteEventStore implements EventStore {
       CREATE UNIQUE INDEX IF NOT EXISTS events_by_stream ON events (stream, revision);
       CREATE INDEX IF NOT EXISTS events_by_type ON events (type, position);
     `);
+    this.transactionControl = {
+      begin: this.db.prepare('BEGIN IMMEDIATE'),
+      commit: this.db.prepare('COMMIT'),
+      savepoint: this.db.prepare('SAVEPOINT append'),
+      release: this.db.prepare('RELEASE append'),
+      rollbackTo: this.db.prepare('ROLLBACK TO append'),
+    };
+    this.durableHead = (this.db.prepare('SELECT coalesce(max(position), 0) AS last FROM events').get() as { last: number }).last;
     this.statements = {
       head: this.db.prepare('SELECT revision, metadata FROM events WHERE stream = ? ORDER BY revision DESC LIMIT 1'),
       idsFrom: this.db.prepare(
@@ -164,8 +186,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<Position | undefined> {
-    const row = this.db.prepare('SELECT max(position) AS last FROM events').get() as { last: number | null };
-    return row.last === null ? undefined : positionOf(row.last);
+    return this.durableHead === 0 ? undefined : positionOf(this.durableHead);
   }
 
   async ping(): Promise<void> {
@@ -180,9 +201,17 @@ export class SqliteEventStore implements EventStore {
       clearImmediate(this.flushTimer);
       this.flush();
     }
+    await Promise.all(this.syncing.map((commit) => new Promise<void>((resolve) => {
+      const settle = commit.settle;
+      commit.settle = (error) => {
+        settle(error);
+        resolve();
+      };
+    })));
     const stopping = [...this.subscriptions].map((s) => s.stop());
     this.wakeWaiters();
     await Promise.all(stopping);
+    if (this.walFd !== null) closeSync(this.walFd);
     this.db.close();
   }
 
@@ -199,7 +228,7 @@ export class SqliteEventStore implements EventStore {
   readAllNow(after: Position | undefined, limit: number, filter: EventFilter | undefined): RecordedEvent[] {
     const statement = this.filteredRead(filter);
     const start = after ? Number(after.commit) : 0;
-    const params: (string | number)[] = [start, ...(filter?.streamPrefixes ?? []), ...(filter?.eventTypes ?? []), limit];
+    const params: (string | number)[] = [start, this.durableHead, ...(filter?.streamPrefixes ?? []), ...(filter?.eventTypes ?? []), limit];
     return (statement.all(...params) as unknown as EventRow[]).map(toRecorded);
   }
 
@@ -216,7 +245,7 @@ export class SqliteEventStore implements EventStore {
       // Numbered placeholders: each prefix is bound once and used twice. substr() rather than LIKE, which
       // would treat '_' in a prefix as a wildcard and ignore case.
       let n = 1;
-      const where = [`position > ?${n++}`];
+      const where = [`position > ?${n++}`, `position <= ?${n++}`];
       if (prefixes) {
         const clauses = Array.from({ length: prefixes }, () => `substr(stream, 1, length(?${n})) = ?${n++}`);
         where.push(`(${clauses.join(' OR ')})`);
@@ -235,33 +264,62 @@ export class SqliteEventStore implements EventStore {
     this.pending = [];
     if (batch.length === 0) return;
     const outcomes: ({ ok: AppendResult } | { error: unknown })[] = [];
+    const control = this.transactionControl;
     try {
-      this.db.exec('BEGIN IMMEDIATE');
+      control.begin.run();
       for (const request of batch) {
-        this.db.exec('SAVEPOINT append');
+        control.savepoint.run();
         try {
           outcomes.push({ ok: this.write(request) });
-          this.db.exec('RELEASE append');
+          control.release.run();
         } catch (error) {
-          this.db.exec('ROLLBACK TO append');
-          this.db.exec('RELEASE append');
+          control.rollbackTo.run();
+          control.release.run();
           outcomes.push({ error });
         }
       }
-      this.db.exec('COMMIT');
+      control.commit.run();
     } catch (error) {
       // The transaction as a whole failed (disk full, I/O error): nothing in it is durable, so no one is told yes.
       if (this.db.isTransaction) this.db.exec('ROLLBACK');
       for (const request of batch) request.reject(error);
       return;
     }
+    const settle = (error: unknown) => {
+      batch.forEach((request, i) => {
+        const outcome = outcomes[i];
+        if (error) request.reject(error);
+        else if ('ok' in outcome) request.resolve(outcome.ok);
+        else request.reject(outcome.error);
+      });
+    };
+    const last = outcomes.reduce((max, o) => ('ok' in o ? Math.max(max, Number(o.ok.position.commit)) : max), 0);
+    this.sync(last, settle);
+  }
+
+  /** Makes the commit that wrote up to `position` durable, then settles it (and every earlier one still waiting). */
+  private sync(position: number, settle: (error: unknown) => void): void {
+    if (this.path === ':memory:') {
+      this.durable(position);
+      settle(null);
+      return;
+    }
+    this.walFd ??= openSync(`${this.path}-wal`, 'r+');
+    const commit = { position, settle };
+    this.syncing.push(commit);
+    fdatasync(this.walFd, (error) => {
+      const index = this.syncing.indexOf(commit);
+      if (index < 0) return;
+      const done = this.syncing.splice(0, index + 1);
+      if (!error) this.durable(Math.max(...done.map((c) => c.position)));
+      for (const c of done) c.settle(error ?? null);
+    });
+  }
+
+  private durable(position: number): void {
+    if (position > this.durableHead) this.durableHead = position;
     this.commitCount += 1;
     this.wakeWaiters();
-    batch.forEach((request, i) => {
-      const outcome = outcomes[i];
-      if ('ok' in outcome) request.resolve(outcome.ok);
-      else request.reject(outcome.error);
-    });
   }
 
   private wakeWaiters(): void {

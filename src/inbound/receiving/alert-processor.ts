@@ -10,9 +10,14 @@ import { acceptedAnswer, AlertProcessed, AlertReceived, alertStream, type Accept
 
 export interface ProcessedAlert {
   answer: AcceptedAnswer;
-  /** Where AlertProcessed and the last incident event landed (null when this call wrote nothing), for read-your-writes. */
-  receiptPosition: Position | null;
+  /** Where the last incident event landed (null when this call wrote none), for read-your-writes. */
   incidentPosition: Position | null;
+  /**
+   * Settles once the outcome (AlertProcessed) is recorded on the receipt. The answer does not wait for it: the
+   * incident events are the durable part of the answer, and an outcome lost in a crash is recorded again by
+   * the queue worker, which finds the same results on the incident.
+   */
+  recorded: Promise<void>;
 }
 
 /** The AlertReceived event's identity, so that whoever processes it stamps the same causation on what follows. */
@@ -48,7 +53,12 @@ export class AlertProcessor {
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
-  process(received: AlertReceived, cause: ReceivedCause): Promise<ProcessedAlert> {
+  /**
+   * `receiptRecorded`: the synchronous path starts processing while its AlertReceived is still being
+   * appended (so the incident number's claim shares that commit), and passes the append here; the receipt is
+   * then known to be new, and nothing is appended on the incident before the receipt is durable.
+   */
+  process(received: AlertReceived, cause: ReceivedCause, receiptRecorded?: Promise<unknown>): Promise<ProcessedAlert> {
     const running = this.running.get(received.receiptId);
     if (running) return running;
     // Who processes does not change the record: the events are attributed to the source, caused by the receipt.
@@ -59,7 +69,12 @@ export class AlertProcessor {
       actor: `source:${received.source}`,
       organisationId: received.organisationId,
     };
-    const work = runWithContext(context, () => this.run(received)).finally(() => this.running.delete(received.receiptId));
+    const work = runWithContext(context, () => this.run(received, receiptRecorded));
+    // Joinable until the outcome is recorded, so a replay or the queue worker never processes it a second time.
+    void work.then(
+      (processed) => processed.recorded,
+      () => undefined,
+    ).finally(() => this.running.delete(received.receiptId));
     this.running.set(received.receiptId, work);
     return work;
   }
@@ -76,9 +91,11 @@ export class AlertProcessor {
     }
   }
 
-  private async run(received: AlertReceived): Promise<ProcessedAlert> {
-    const done = await this.processed(received.receiptId);
-    if (done) return { answer: done.answer, receiptPosition: null, incidentPosition: null };
+  private async run(received: AlertReceived, receiptRecorded?: Promise<unknown>): Promise<ProcessedAlert> {
+    if (!receiptRecorded) {
+      const done = await this.processed(received.receiptId);
+      if (done) return { answer: done.answer, incidentPosition: null, recorded: Promise.resolve() };
+    }
 
     const outcomes: ItemOutcome[] = [];
     let incidentPosition: Position | null = null;
@@ -94,6 +111,7 @@ export class AlertProcessor {
           index,
           received.receivedAt,
           alert,
+          receiptRecorded,
         ),
       );
       if (outcome.appended) incidentPosition = outcome.appended.position;
@@ -106,19 +124,18 @@ export class AlertProcessor {
         incidentNumber: outcome.incidentNumber,
       });
     }
+    await receiptRecorded;
 
     const processed = new AlertProcessed(received.receiptId, new Date().toISOString(), outcomes, acceptedAnswer(outcomes));
-    try {
-      const appended = await this.store.append(alertStream(received.receiptId), [toEventData(processed, eventMetadata())], {
-        expectedRevision: 0n,
-      });
-      return { answer: processed.answer, receiptPosition: appended.position, incidentPosition };
-    } catch (error) {
-      if (!(error instanceof WrongExpectedVersion)) throw error;
-      // Another instance finished first; its record is the answer.
-      const recorded = await this.processed(received.receiptId);
-      if (!recorded) throw error;
-      return { answer: recorded.answer, receiptPosition: null, incidentPosition };
-    }
+    const recorded = this.store
+      .append(alertStream(received.receiptId), [toEventData(processed, eventMetadata())], { expectedRevision: 0n })
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          // Another instance recorded it first (same results, read from the same incidents): nothing to do.
+          if (!(error instanceof WrongExpectedVersion)) throw error;
+        },
+      );
+    return { answer: processed.answer, incidentPosition, recorded };
   }
 }

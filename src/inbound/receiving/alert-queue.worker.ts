@@ -15,13 +15,15 @@ export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
  * processor is idempotent. A failing receipt is retried and stops the worker rather than being skipped, so
  * no alert is silently dropped.
  */
-@StoreConsumer({ name: ALERT_QUEUE_WORKER, kind: 'reactor', events: [AlertReceived] })
+// Receipts are independent (incidents they share queue per stream): several are processed at once.
+@StoreConsumer({ name: ALERT_QUEUE_WORKER, kind: 'reactor', concurrency: 16, events: [AlertReceived] })
 @Injectable()
 export class AlertQueueWorker implements StoreConsumerHandler {
   constructor(private readonly processor: AlertProcessor) {}
 
   async handle(event: IEvent, context: EventContext): Promise<void> {
     if (!(event instanceof AlertReceived)) return;
-    await this.processor.process(event, causeOf(context.id, context.metadata));
+    const processed = await this.processor.process(event, causeOf(context.id, context.metadata));
+    await processed.recorded;
   }
 }

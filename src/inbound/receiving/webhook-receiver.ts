@@ -134,23 +134,29 @@ export class WebhookReceiver {
     const eventId = randomUUID();
     // The request is the sender's, authenticated by its source's secret: attributed to the source.
     const metadata: JsonObject = { ...eventMetadata(), actor: `source:${received.source}` };
+    const appending = this.store.append(alertStream(received.receiptId), [toEventData(received, metadata, eventId)], {
+      expectedRevision: 'no_stream',
+    });
+    // Synchronous: processing starts now, so the incident number's claim joins the receipt's commit; the
+    // incident's own events wait for the receipt (see RecordAlert.receiptRecorded). Two durable rounds.
+    const processing = received.mode === 'sync' ? this.processor.process(received, causeOf(eventId, metadata), appending) : undefined;
+    processing?.catch(() => undefined); // awaited below; a failure is answered there
     let position: Position;
     try {
-      ({ position } = await this.store.append(alertStream(received.receiptId), [toEventData(received, metadata, eventId)], {
-        expectedRevision: 'no_stream',
-      }));
+      ({ position } = await appending);
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
+      // A replay: what was started here fails on the missing receipt and is dropped before the first's answer is looked up.
+      await processing?.catch(() => undefined);
       return { answer: await this.replay(received.receiptId), test: false, replay: true };
     }
 
-    if (received.mode === 'queued') {
+    if (!processing) {
       await this.readSide.catchUp([RECEIPTS_PROJECTION], position);
       return { answer: queuedAnswer(received.receiptId), test: false, replay: false };
     }
     try {
-      const processed = await this.processor.process(received, causeOf(eventId, metadata));
-      await this.readSide.catchUp([RECEIPTS_PROJECTION], processed.receiptPosition ?? position);
+      const processed = await processing;
       if (processed.incidentPosition) await this.readSide.catchUp([INCIDENTS_PROJECTION], processed.incidentPosition);
       return { answer: processed.answer, test: false, replay: false };
     } catch (error) {

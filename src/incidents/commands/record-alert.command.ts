@@ -14,5 +14,11 @@ export class RecordAlert implements ICommand {
     /** When Towline received the webhook: the incident's times and its number's year come from it, not from the clock. */
     readonly receivedAt: string,
     readonly alert: NormalizedAlert,
+    /**
+     * Settles once the receipt these alerts come from is durable. The incident's number is claimed while the
+     * receipt is still being written (one group commit for both), but the incident's own events are appended
+     * only after it: nothing may refer to a receipt that is not recorded. Absent: the receipt is durable.
+     */
+    readonly receiptRecorded?: Promise<unknown>,
   ) {}
 }

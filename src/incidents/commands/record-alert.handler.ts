@@ -30,22 +30,21 @@ export class RecordAlertHandler implements ICommandHandler<RecordAlert, AlertOut
   ) {}
 
   async execute(command: RecordAlert): Promise<AlertOutcome> {
-    const { organisationId, source, alert, receivedAt } = command;
-    const incidentId = incidentIdFor(organisationId, source, alert.vendor_alert_id);
-    const stream = incidentStream(incidentId);
+    const { organisationId, alert, receivedAt } = command;
+    const incidentId = incidentIdFor(organisationId, command.source, alert.vendor_alert_id);
 
     // A number is claimed only for an incident that is about to open: claiming one that then went unused
     // would leave a gap. The claim is keyed by incident id, so if a concurrent request opens this incident
     // first, both hold the same number and the loser simply attaches.
-    let number: string | null = null;
-    if (alert.action === 'trigger' && !(await this.aggregates.load(stream, Incident)).state.exists) {
-      const year = new Date(receivedAt).getUTCFullYear();
-      number = formatIncidentNumber(year, await this.numbers.claim(organisationId, year, incidentId));
-    }
-
-    const { state, appended } = await this.aggregates.execute(stream, Incident, (current) =>
-      decideAlert(current, { ...command, incidentId, number }),
-    );
+    const { state, appended } = await this.aggregates.execute(incidentStream(incidentId), Incident, async (current) => {
+      let number: string | null = null;
+      if (alert.action === 'trigger' && !current.exists) {
+        const year = new Date(receivedAt).getUTCFullYear();
+        number = formatIncidentNumber(year, await this.numbers.claim(organisationId, year, incidentId));
+      }
+      await command.receiptRecorded;
+      return decideAlert(current, { ...command, incidentId, number });
+    });
     if (!state.exists) return { incidentId: null, incidentNumber: null, result: 'unmatched', appended };
     const result = state.results.get(alertIdOf(command.receiptId, command.index)) ?? 'unchanged';
     return { incidentId, incidentNumber: state.number, result, appended };

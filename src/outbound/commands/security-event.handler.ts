@@ -3,7 +3,6 @@ import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { toEventData } from '../../cqrs/domain-event';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
 import { eventMetadata } from '../../cqrs/request-context';
-import { StreamNotFound } from '../../event-store/event-store.errors';
 import { EVENT_STORE, type AppendResult, type EventStore } from '../../event-store/event-store.port';
 import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
 import { buildEnvelope, invalidEvent, type SecurityEnvelope } from '../envelope';
@@ -17,19 +16,17 @@ export interface RecordedSecurityEvent {
   appended: AppendResult | null;
 }
 
-/** How far back the log's tail is searched for a derived event recorded moments ago. */
-const RECENT_EVENTS = 100;
-const LISTING_POLL_MS = 50;
+/** A producer waits this long at most for the listing to reach the log's head (it rebuilds from zero after an upgrade). */
+const LISTING_WAIT_MS = 24 * 3_600_000;
 
 /**
  * The log needs no aggregate: it has no invariant across events, so appends use 'any' and never conflict.
  * Events derived from others (every producer but the API) carry ids derived from their cause, and one
- * already recorded is not appended again: it is looked for in the listing, and in the log's tail, where a
- * producer that crashed before its checkpoint — or the same producer on another instance sharing the store —
- * has just put it. The listing is consulted only once it has caught up with the store, so a producer
- * replaying from zero (read-models.db deleted) finds every event it recorded before and records none twice.
- * Only two instances appending the same event in the same instant can both write it; every reader (the
- * listing, the delivery planner, delivery ids) treats the id as the identity.
+ * already recorded is not appended again: it is looked for in the listing, once the listing has read the
+ * log up to its head — so what a producer recorded just before a crash (and handles again after it), or what
+ * a producer replaying from zero recorded long ago, is found there, and none is recorded twice. Only two
+ * instances appending the same event in the same instant can both write it; every reader (the listing, the
+ * delivery planner, delivery ids) treats the id as the identity.
  */
 @CommandHandler(RecordSecurityEvent)
 export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurityEvent, RecordedSecurityEvent> {
@@ -41,10 +38,11 @@ export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurit
   ) {}
 
   async execute({ draft, producer, eventId }: RecordSecurityEvent): Promise<RecordedSecurityEvent> {
-    if (producer !== 'api') await this.listingCaughtUp();
-    const existing =
-      this.events.event(draft.organisation_id, eventId) ??
-      (producer === 'api' ? undefined : await this.recent(draft.organisation_id, eventId));
+    if (producer !== 'api') {
+      const head = await this.store.headPosition();
+      if (head) await this.readSide.catchUp([SECURITY_EVENTS_PROJECTION], head, LISTING_WAIT_MS);
+    }
+    const existing = this.events.event(draft.organisation_id, eventId);
     if (existing) return { envelope: existing, appended: null };
     if (draft.project_id !== null && !this.organisations.project(draft.organisation_id, draft.project_id)) {
       throw invalidEvent(`Project '${draft.project_id}' is not a project of this organisation`, [
@@ -60,22 +58,4 @@ export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurit
     return { envelope, appended };
   }
 
-  private async listingCaughtUp(): Promise<void> {
-    for (;;) {
-      const listing = this.readSide.status().find((c) => c.name === SECURITY_EVENTS_PROJECTION);
-      if (!listing || listing.state === 'live' || listing.state === 'stopped') return;
-      await new Promise((resolve) => setTimeout(resolve, LISTING_POLL_MS));
-    }
-  }
-
-  private async recent(organisationId: string, eventId: string): Promise<SecurityEnvelope | undefined> {
-    try {
-      const tail = await this.store.readStream(securityEventStream(organisationId), { direction: 'backwards', maxCount: RECENT_EVENTS });
-      const found = tail.find((recorded) => recorded.id === eventId);
-      return found ? (found.data.envelope as unknown as SecurityEnvelope) : undefined;
-    } catch (error) {
-      if (error instanceof StreamNotFound) return undefined;
-      throw error;
-    }
-  }
 }

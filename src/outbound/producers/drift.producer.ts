@@ -49,7 +49,7 @@ interface Finding {
  * the same drift events, under the same ids — and a silent source is noticed when it speaks again (the
  * first empty bucket of the gap is scored). The statistic is in the event's data.
  */
-@StoreConsumer({ name: DRIFT_PRODUCER, kind: 'reactor', events: [AlertReceived] })
+@StoreConsumer({ name: DRIFT_PRODUCER, kind: 'reactor', concurrency: 4, events: [AlertReceived] })
 @Injectable()
 export class DriftProducer implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;
@@ -78,6 +78,12 @@ export class DriftProducer implements StoreConsumerHandler {
           'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
     };
+  }
+
+  /** Each source's baselines are its own state: one source's alerts are counted in order, sources side by side. */
+  partitionOf(event: IEvent): string {
+    const { organisationId, source } = event as AlertReceived;
+    return `${organisationId}/${source}`;
   }
 
   async handle(event: IEvent, context: EventContext): Promise<void> {

@@ -57,6 +57,7 @@ interface IncidentFacts {
 @StoreConsumer({
   name: INCIDENTS_PRODUCER,
   kind: 'reactor',
+  concurrency: 16,
   events: [
     IncidentOpened,
     AlertAttached,
@@ -107,6 +108,18 @@ export class IncidentEventsProducer implements StoreConsumerHandler {
       ),
       posture: db.prepare('SELECT grade, score FROM outbound_posture WHERE organisation_id = ? AND project_id = ?'),
     };
+  }
+
+  /**
+   * A project's grade depends on all its open incidents, so a project's incidents are one partition (handled in
+   * order); an incident without a project is its own.
+   */
+  partitionOf(event: IEvent, context: EventContext): string {
+    const incident =
+      event instanceof IncidentOpened
+        ? { organisation_id: event.organisationId, project_id: event.projectId }
+        : this.facts((event as { incidentId?: string }).incidentId ?? '');
+    return incident?.project_id ? `posture-${incident.organisation_id}/${incident.project_id}` : context.stream;
   }
 
   async handle(event: IEvent, context: EventContext): Promise<void> {

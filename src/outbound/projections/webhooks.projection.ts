@@ -43,6 +43,7 @@ const toRecord = (row: Row): WebhookRecord => ({
 @StoreConsumer({
   name: WEBHOOKS_PROJECTION,
   kind: 'reactor',
+  concurrency: 16,
   events: [WebhookCreated, WebhookUpdated, WebhookSecretRotated, WebhookDisabled, WebhookDeleted, SecurityEventRecorded],
 })
 @Injectable()
@@ -69,6 +70,11 @@ export class WebhooksProjection implements StoreConsumerHandler {
       delete: db.prepare('DELETE FROM outbound_webhooks WHERE id = ?'),
       list: db.prepare('SELECT * FROM outbound_webhooks WHERE organisation_id = ? ORDER BY created_at, id'),
     };
+  }
+
+  /** One organisation's webhooks and events in log order; organisations side by side. */
+  partitionOf(event: IEvent): string {
+    return event instanceof SecurityEventRecorded ? event.envelope.organisation_id : (event as WebhookCreated).organisationId;
   }
 
   async handle(event: IEvent, context: EventContext): Promise<void> {

@@ -11,9 +11,10 @@ export const TRIAGE_SAGA = 'triage-saga';
 /**
  * Triggers only: which event asks for which command. Whether a run starts, and everything it does, is
  * decided on the incident's stream (StartTriage, then the triage worker), never held here — so the saga can
- * be replayed or skip an event without losing state.
+ * be replayed or skip an event without losing state. Incidents are independent partitions (their streams), so
+ * several are worked on at once.
  */
-@StoreConsumer({ name: TRIAGE_SAGA, events: [IncidentOpened, AlertAttached, IncidentLinked, TriageCompleted], kind: 'reactor' })
+@StoreConsumer({ name: TRIAGE_SAGA, events: [IncidentOpened, AlertAttached, IncidentLinked, TriageCompleted], kind: 'reactor', concurrency: 16 })
 @Injectable()
 export class TriageSaga {
   /** An incident of an auto-triage source opened: run its source's playbook. */
