@@ -46,6 +46,7 @@ describe('incidents', () => {
       organisation_id: expect.any(String),
       project_id: null,
       source: 'edr',
+      stale: false,
       vendor_alert_id: expect.stringMatching(/^parallel-/),
       title: expect.stringMatching(/^Alert parallel-/),
       severity: 'high',

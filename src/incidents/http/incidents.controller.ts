@@ -243,7 +243,7 @@ export class IncidentsController {
   }
 
   private withSla(incident: IncidentView): IncidentDto {
-    return { ...incident, sla: this.sla.sla(incident.id) ?? null };
+    return { ...incident, sla: this.sla.sla(incident.id) ?? null, stale: this.readSide.isParked(incidentStream(incident.id)) };
   }
 
   /** Alerts from the read model; triage runs and the timeline straight from the incident's stream. */

@@ -107,6 +107,12 @@ export class IncidentDto {
   @ApiProperty({ enum: CLOSE_REASONS, nullable: true, type: String }) close_reason: string | null;
   @ApiProperty({ format: 'date-time', nullable: true, type: String }) reopened_at: string | null;
   @ApiProperty({ type: SlaDto, nullable: true }) sla: SlaDto | null;
+  @ApiProperty({
+    description:
+      'true while an event of this incident is parked by the read side (it failed to apply; GET /api/read-side/parked): ' +
+      'what is shown may be behind its stream, which the timeline shows as recorded',
+  })
+  stale: boolean;
 }
 
 export class IncidentPageDto {
