@@ -218,6 +218,19 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
       });
     });
 
+    describe('headPosition', () => {
+      it('is the position of the last appended event, and moves with every append', async () => {
+        const first = await store.append(stream(), [event()]);
+        expect(comparePositions((await store.headPosition())!, first.position)).toBeGreaterThanOrEqual(0);
+        const second = await store.append(stream(), [event(), event()]);
+        const head = (await store.headPosition())!;
+        expect(comparePositions(head, second.position)).toBeGreaterThanOrEqual(0);
+        expect(comparePositions(head, first.position)).toBeGreaterThan(0);
+        // What $all shows ends at or before the head: nothing readable lies beyond it.
+        expect(await store.readAll({ after: head })).toEqual([]);
+      });
+    });
+
     describe('subscribeToAll', () => {
       it('delivers stored events, catches up, then delivers live ones in order', async () => {
         const cat = category();

@@ -12,10 +12,10 @@ export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
  * own checkpoint, makes sure each one gets processed — queued ones (async sources, a saturated synchronous
  * path), and synchronous ones whose processing was cut short (a crash, a failure), which a restart thus
  * finishes. For a synchronous receipt that is being or has been processed it joins or skips: the
- * processor is idempotent. A failing receipt is retried and stops the worker rather than being skipped, so
- * no alert is silently dropped.
+ * processor is idempotent. A receipt that keeps failing is parked (listed, counted, retryable), never
+ * silently dropped. Receipts are independent partitions (incidents they share queue per stream), so several
+ * are processed at once.
  */
-// Receipts are independent (incidents they share queue per stream): several are processed at once.
 @StoreConsumer({ name: ALERT_QUEUE_WORKER, kind: 'reactor', concurrency: 16, events: [AlertReceived] })
 @Injectable()
 export class AlertQueueWorker implements StoreConsumerHandler {
