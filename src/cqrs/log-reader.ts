@@ -60,6 +60,7 @@ export class LogReader {
   private head: Position = BEFORE_START;
   private subscription?: Subscription;
   private restartTimer?: NodeJS.Timeout;
+  private announcing?: NodeJS.Immediate;
   private stopped = false;
   /** Woken when the window grows (consumers at the head wait on it)... */
   readonly grown = new Signal();
@@ -83,6 +84,7 @@ export class LogReader {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.restartTimer);
+    clearImmediate(this.announcing);
     this.grown.notify();
     this.progressed.notify();
     await this.subscription?.stop();
@@ -146,7 +148,7 @@ export class LogReader {
         onEvent: async (recorded) => {
           this.entries.push(new LogEntry(recorded));
           this.head = recorded.position;
-          this.grown.notify();
+          this.announce();
           while (!this.stopped && this.aheadOfFastest() >= this.capacity) await this.progressed.wait();
         },
         onCaughtUp: () => this.grown.notify(),
@@ -157,6 +159,18 @@ export class LogReader {
         },
       },
     );
+  }
+
+  /**
+   * Wakes the consumers once the page being read is in (at the next turn of the event loop), not at each
+   * event: they take it as one batch — one transaction per projection, not one per event.
+   */
+  private announce(): void {
+    if (this.announcing) return;
+    this.announcing = setImmediate(() => {
+      this.announcing = undefined;
+      this.grown.notify();
+    });
   }
 
   /** Entries read beyond the most advanced consumer. */

@@ -301,13 +301,9 @@ export class ReadSideRunner implements OnModuleInit {
             if (projection.upTo && comparePositions(recorded.position, projection.upTo) > 0) continue;
             const partition = projection.instance.partitionOf?.(event, context) ?? context.stream;
             if (projection.blocked.has(partition)) continue;
-            database.db.exec('SAVEPOINT event');
             try {
-              this.applySync(projection.instance, event, context);
-              database.db.exec('RELEASE event');
+              database.transaction(() => this.applySync(projection.instance, event, context));
             } catch {
-              database.db.exec('ROLLBACK TO event');
-              database.db.exec('RELEASE event');
               projection.blocked.add(partition);
               projection.failed += 1;
             }
@@ -422,13 +418,10 @@ export class ReadSideRunner implements OnModuleInit {
         for (; next < entries.length; next++) {
           const entry = entries[next];
           if (this.parkedBehind(running, entry)) continue;
-          this.readModels.db.exec('SAVEPOINT event');
           try {
-            this.applySync(running.handler, entry.event!, contextOf(entry.recorded));
-            this.readModels.db.exec('RELEASE event');
+            // Nested: a failing event's writes are rolled back alone, the batch's stay.
+            this.readModels.transaction(() => this.applySync(running.handler, entry.event!, contextOf(entry.recorded)));
           } catch (error) {
-            this.readModels.db.exec('ROLLBACK TO event');
-            this.readModels.db.exec('RELEASE event');
             failure = { entry, error };
             break;
           }

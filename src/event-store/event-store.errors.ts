@@ -13,9 +13,16 @@ export class WrongExpectedVersion extends Error {
   }
 }
 
+/**
+ * The stream has no events. Expected control flow (every new incident's first load meets it), so it carries
+ * no stack trace: capturing one was a measurable cost on the inbound path, and it would only ever point here.
+ */
 export class StreamNotFound extends Error {
   override readonly name = 'StreamNotFound';
   constructor(readonly stream: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`Stream '${stream}' not found`);
+    Error.stackTraceLimit = limit;
   }
 }
