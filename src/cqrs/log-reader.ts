@@ -7,12 +7,29 @@ import { hydrate } from './domain-event';
 export const BEFORE_START: Position = { commit: -1n, prepare: -1n };
 
 const RESTART_DELAY_MS = 1_000;
+/**
+ * The window's memory budget, beside its count: one alert may carry a body of up to TW_BODY_LIMIT, so ten
+ * thousand events can be anything from a few megabytes to gigabytes.
+ */
+const WINDOW_BYTES = 64 * 1024 * 1024;
+
+/** A cheap estimate of an event's size in memory: its strings two levels down, plus a fixed overhead. */
+function approximateSize(value: unknown, depth = 0): number {
+  if (typeof value === 'string') return value.length * 2;
+  if (depth > 2 || typeof value !== 'object' || value === null) return 8;
+  let size = 64;
+  for (const child of Array.isArray(value) ? value : Object.values(value)) size += approximateSize(child, depth + 1);
+  return size;
+}
 
 /** An event as the read side passes it around: read and decoded once, hydrated at most once. */
 export class LogEntry {
   private hydrated: IEvent | undefined | null = null;
+  readonly size: number;
 
-  constructor(readonly recorded: RecordedEvent) {}
+  constructor(readonly recorded: RecordedEvent) {
+    this.size = 256 + approximateSize(recorded.data);
+  }
 
   /** The domain event, or undefined for a type this build does not know. Shared: handlers must not mutate it. */
   get event(): IEvent | undefined {
@@ -58,6 +75,8 @@ export class LogReader {
   /** Every event after this position is in the window. */
   private coveredAfter: Position = BEFORE_START;
   private head: Position = BEFORE_START;
+  /** Estimated memory held by the window's entries (see WINDOW_BYTES). */
+  private bytes = 0;
   private subscription?: Subscription;
   private restartTimer?: NodeJS.Timeout;
   private announcing?: NodeJS.Immediate;
@@ -124,13 +143,18 @@ export class LogReader {
     const positions = this.consumerPositions();
     const covered = positions.filter((p) => this.covers(p));
     let keepAfter = covered.reduce((min, p) => (comparePositions(p, min) < 0 ? p : min), this.head);
-    // A consumer more than twice the window behind is left to read from the store on its own.
-    const hardLimit = this.entries.length - 2 * this.capacity;
+    // A consumer more than twice the window (in events or in memory) behind is left to read from the store.
+    let hardLimit = Math.max(this.first, this.entries.length - 2 * this.capacity);
+    for (let bytes = this.bytes, i = this.first; bytes > 2 * WINDOW_BYTES && i < this.entries.length - 1; i++) {
+      bytes -= this.entries[i].size;
+      hardLimit = Math.max(hardLimit, i + 1);
+    }
     if (hardLimit > this.first && comparePositions(this.entries[hardLimit - 1].position, keepAfter) > 0) {
       keepAfter = this.entries[hardLimit - 1].position;
     }
     const drop = this.indexAfter(keepAfter);
     if (drop > this.first) {
+      for (let i = this.first; i < drop; i++) this.bytes -= this.entries[i].size;
       this.coveredAfter = this.entries[drop - 1].position;
       this.first = drop;
       if (this.first > 4_096 && this.first * 2 > this.entries.length) {
@@ -146,10 +170,12 @@ export class LogReader {
       { after: this.head === BEFORE_START ? undefined : this.head },
       {
         onEvent: async (recorded) => {
-          this.entries.push(new LogEntry(recorded));
+          const entry = new LogEntry(recorded);
+          this.entries.push(entry);
+          this.bytes += entry.size;
           this.head = recorded.position;
           this.announce();
-          while (!this.stopped && this.aheadOfFastest() >= this.capacity) await this.progressed.wait();
+          while (!this.stopped && this.tooFarAhead()) await this.progressed.wait();
         },
         onCaughtUp: () => this.grown.notify(),
         onError: (error) => {
@@ -173,10 +199,11 @@ export class LogReader {
     });
   }
 
-  /** Entries read beyond the most advanced consumer. */
-  private aheadOfFastest(): number {
+  /** Read a window's worth beyond the most advanced consumer (which, if it has nothing left, never waits for). */
+  private tooFarAhead(): boolean {
     const fastest = this.consumerPositions().reduce((max, p) => (comparePositions(p, max) > 0 ? p : max), BEFORE_START);
-    return this.entries.length - this.indexAfter(fastest);
+    const ahead = this.entries.length - this.indexAfter(fastest);
+    return ahead >= this.capacity || (ahead > 0 && this.bytes >= WINDOW_BYTES);
   }
 
   /** Index of the first window entry strictly after `position` (binary search: positions only grow). */
