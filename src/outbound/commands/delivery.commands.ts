@@ -1,5 +1,6 @@
 import type { ICommand } from '@nestjs/cqrs';
-import type { AttemptResult } from '../delivery.aggregate';
+import type { ExpectedRevision } from '../../event-store/event-store.port';
+import type { AttemptResult, DeliveryState } from '../delivery.aggregate';
 import type { DeliveryCancelled } from '../events/delivery.events';
 
 export class ScheduleDelivery implements ICommand {
@@ -21,6 +22,12 @@ export class RecordDeliveryAttempt implements ICommand {
     readonly result: AttemptResult,
     /** How many retries a round has (the length of the retry schedule). */
     readonly retries: number,
+    /**
+     * The delivery as the worker loaded it just before the attempt: the outcome is decided on it and appended
+     * at its revision, without reading the stream again. If the stream moved on meanwhile, the append is
+     * refused and the outcome is decided again on the stream as it is now.
+     */
+    readonly loaded?: { state: DeliveryState; revision: ExpectedRevision },
   ) {}
 }
 

@@ -28,6 +28,11 @@ export interface DeliveryRunner {
    * not be recorded (the job is still due, and must be offered again).
    */
   run(job: DeliveryJob): Promise<RunOutcome>;
+  /**
+   * Calls `listener` whenever room opens up before a run settles (an attempt was answered and only its
+   * recording is left), so a queue can offer more at once. Returns the unsubscribe.
+   */
+  onRoom?(listener: () => void): () => void;
 }
 
 /**

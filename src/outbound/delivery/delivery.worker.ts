@@ -19,14 +19,16 @@ export interface WorkerSettings {
 }
 
 /**
- * Runs delivery jobs with bounded concurrency: at most `concurrency` in flight, at most
- * `endpointConcurrency` to any one webhook, and none to a webhook whose circuit is open. A job is attempted
- * only by the runner that claims its delivery (DeliveryClaims, shared by every worker of the process).
+ * Runs delivery jobs with bounded concurrency: at most `concurrency` in flight (attempts still being recorded
+ * included), at most `endpointConcurrency` requests to any one webhook, and none to a webhook whose circuit is
+ * open. A job is attempted only by the runner that claims its delivery (DeliveryClaims, shared by every worker
+ * of the process).
  */
 export class DeliveryWorker implements DeliveryRunner {
   private readonly logger = new Logger(DeliveryWorker.name);
   private readonly lanes = new Map<string, number>();
   private readonly controllers = new Set<AbortController>();
+  private readonly roomListeners = new Set<() => void>();
   private total = 0;
   private stopping = false;
   private drained?: () => void;
@@ -44,28 +46,62 @@ export class DeliveryWorker implements DeliveryRunner {
     return Math.min(this.settings.concurrency - this.total, allowance(circuit, this.lanes.get(webhookId) ?? 0, this.settings.endpointConcurrency));
   }
 
-  /** Counts itself in flight before its first await, so a queue asking capacity() right after sees it. */
+  onRoom(listener: () => void): () => void {
+    this.roomListeners.add(listener);
+    return () => this.roomListeners.delete(listener);
+  }
+
+  /**
+   * Counts itself in flight before its first await, so a queue asking capacity() right after sees it.
+   *
+   * The webhook's lane is the requests in flight to it, so a successful answer gives the lane back at once,
+   * while the attempt is still being recorded: that append waits for a commit and its sync to disk, and
+   * holding the lane through it kept the endpoint idle meanwhile (bench/outbound.bench.ts: the process sat
+   * idle waiting on those syncs once the store made them off the event loop). The recording still counts
+   * towards the overall limit, so unrecorded attempts stay bounded, and the claim holds the delivery until it
+   * is recorded. A failed answer keeps the lane until the failure shows in the webhook's health (see
+   * DeliveryAttempts): the circuit must see it before anything else goes to the webhook.
+   */
   run(job: DeliveryJob): Promise<RunOutcome> {
     if (this.stopping) return Promise.resolve('aborted');
-    if (!this.claims.claim(job.deliveryId, this.settings.leaseMs)) return Promise.resolve('busy');
+    if (!this.claims.claim(job.deliveryId, this.settings.leaseMs, Date.now(), job.attempt)) return Promise.resolve('busy');
     const controller = new AbortController();
     this.controllers.add(controller);
     this.total += 1;
     this.lanes.set(job.webhookId, (this.lanes.get(job.webhookId) ?? 0) + 1);
+    let inLane = true;
+    const leaveLane = () => {
+      if (!inLane) return;
+      inLane = false;
+      const left = (this.lanes.get(job.webhookId) ?? 1) - 1;
+      if (left === 0) this.lanes.delete(job.webhookId);
+      else this.lanes.set(job.webhookId, left);
+    };
+    const answered = () => {
+      leaveLane();
+      this.roomListeners.forEach((listener) => listener());
+    };
     // The events an attempt writes name the worker as their actor and the delivery as their correlation.
     const context = { correlationId: job.deliveryId, causationId: job.deliveryId, actor: 'system:delivery-worker' };
-    return runWithContext(context, () => this.attempts.attempt(job, controller.signal))
-      .catch((error: unknown) => {
-        this.logger.error(`Delivery ${job.deliveryId} attempt ${job.attempt} could not be completed: ${(error as Error).stack ?? String(error)}`);
-        throw error;
-      })
+    let attempted = false;
+    return runWithContext(context, () => this.attempts.attempt(job, controller.signal, answered))
+      .then(
+        (result) => {
+          attempted = result.attempted;
+          return result.outcome;
+        },
+        (error: unknown) => {
+          this.logger.error(`Delivery ${job.deliveryId} attempt ${job.attempt} could not be completed: ${(error as Error).stack ?? String(error)}`);
+          throw error;
+        },
+      )
       .finally(() => {
-        this.claims.release(job.deliveryId);
+        // A recorded attempt stays held until the due-work table shows it (see DeliveryClaims.settle).
+        if (attempted) this.claims.settle(job.deliveryId, job.attempt);
+        else this.claims.release(job.deliveryId);
         this.controllers.delete(controller);
         this.total -= 1;
-        const left = (this.lanes.get(job.webhookId) ?? 1) - 1;
-        if (left === 0) this.lanes.delete(job.webhookId);
-        else this.lanes.set(job.webhookId, left);
+        leaveLane();
         if (this.total === 0) this.drained?.();
       });
   }

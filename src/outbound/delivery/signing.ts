@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
  * Webhook secrets are Standard Webhooks secrets: `whsec_` + base64 of 24–64 random bytes. Both signatures
@@ -23,15 +23,35 @@ export function isWebhookSecret(value: unknown): value is string {
   return bytes >= SECRET_MIN_BYTES && bytes <= SECRET_MAX_BYTES;
 }
 
+/**
+ * One secret, ready to sign with: the key of each scheme as a KeyObject. Measured on Node 24 (bench/
+ * outbound.bench.ts profile): an HMAC keyed by a Buffer costs ~18 µs, because the Buffer is turned into a key
+ * object on every call, against ~3 µs with a KeyObject made once; a delivery signs twice per live secret.
+ */
+export interface SigningKey {
+  /** The UTF-8 bytes of the whole secret string (the seed's scheme). */
+  towline: KeyObject;
+  /** The base64-decoded bytes after `whsec_` (Standard Webhooks). */
+  standard: KeyObject;
+}
+
+export function signingKey(secret: string): SigningKey {
+  return {
+    towline: createSecretKey(Buffer.from(secret, 'utf8')),
+    standard: createSecretKey(Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64')),
+  };
+}
+
+const keyOf = (secret: string | SigningKey): SigningKey => (typeof secret === 'string' ? signingKey(secret) : secret);
+
 /** `sha256=<hex>`: the seed's scheme. */
-export function towlineSignature(secret: string, body: Buffer | string): string {
-  return `sha256=${createHmac('sha256', Buffer.from(secret, 'utf8')).update(body).digest('hex')}`;
+export function towlineSignature(secret: string | SigningKey, body: Buffer | string): string {
+  return `sha256=${createHmac('sha256', keyOf(secret).towline).update(body).digest('hex')}`;
 }
 
 /** `v1,<base64>`: Standard Webhooks' scheme. */
-export function standardWebhooksSignature(secret: string, messageId: string, timestamp: number, body: Buffer | string): string {
-  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  const mac = createHmac('sha256', key).update(`${messageId}.${timestamp}.`).update(body).digest('base64');
+export function standardWebhooksSignature(secret: string | SigningKey, messageId: string, timestamp: number, body: Buffer | string): string {
+  const mac = createHmac('sha256', keyOf(secret).standard).update(`${messageId}.${timestamp}.`).update(body).digest('base64');
   return `v1,${mac}`;
 }
 
@@ -42,8 +62,8 @@ export interface SignatureInput {
   /** Unix seconds of this attempt. */
   timestamp: number;
   body: Buffer;
-  /** The live secrets, newest first (more than one only during a rotation's grace period). */
-  secrets: readonly string[];
+  /** The live secrets (or their keys), newest first (more than one only during a rotation's grace period). */
+  secrets: readonly (string | SigningKey)[];
   /** TW_SIGNATURE_HEADER. */
   signatureHeader: string;
 }
@@ -55,8 +75,9 @@ export interface SignatureInput {
  * signed with the newest secret, the one the rotation just handed out.
  */
 export function signatureHeaders(input: SignatureInput): Record<string, string> {
-  const { deliveryId, eventType, timestamp, body, secrets, signatureHeader } = input;
-  if (secrets.length === 0) throw new Error('A webhook without a live secret cannot be signed');
+  const { deliveryId, eventType, timestamp, body, signatureHeader } = input;
+  if (input.secrets.length === 0) throw new Error('A webhook without a live secret cannot be signed');
+  const secrets = input.secrets.map(keyOf);
   return {
     [signatureHeader]: towlineSignature(secrets[0], body),
     'X-Towline-Event': eventType,
