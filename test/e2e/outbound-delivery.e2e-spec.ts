@@ -94,7 +94,7 @@ describe('outbound delivery', () => {
     expect(log.map((e) => [e.type, e.id])).toEqual([['SecurityEventRecorded', event.id]]);
     const steps = await store.readStream(`delivery-${delivery.id}`);
     expect(steps.map((e) => [e.type, e.metadata.actor])).toEqual([
-      ['DeliveryScheduled', 'system:outbound.webhooks'],
+      ['DeliveryScheduled', 'system:outbound.delivery-planner'],
       ['DeliveryAttempted', 'system:delivery-worker'],
       ['DeliverySucceeded', 'system:delivery-worker'],
     ]);

@@ -10,16 +10,16 @@ import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port
 const finding = (id: string) => ({ event_type: 'finding.created', data: { finding_id: id, title: `Leak ${id}`, severity: 'high' } });
 
 /**
- * The planner takes on the security events that follow the one it is handed, when no webhook of the
- * organisation changed in between. Replaying the log from zero (read models deleted) hands it events whose
- * successors are all in the log already, so every round plans ahead where it may: a webhook matched to an
- * event it did not match when the event was recorded would show as a delivery that did not exist before.
+ * The planner matches each event against the webhooks as they were at the event's place in the log, while
+ * it plans many events at once. Replaying the log from zero (read models deleted) plans every event again
+ * long after the webhooks changed: a webhook matched to an event it did not match when the event was
+ * recorded would show as a delivery that did not exist before.
  */
 describe('delivery planner', () => {
   const receivers: Receiver[] = [];
   afterAll(async () => Promise.all(receivers.map((r) => r.close())));
 
-  it('plans ahead only across events the same webhooks apply to, and schedules nothing twice', async () => {
+  it('matches each event against the webhooks of its own time, and schedules nothing twice', async () => {
     const [r1, r2] = [await startReceiver(), await startReceiver()];
     receivers.push(r1, r2);
     const dataDir = mkdtempSync(join(tmpdir(), 'towline-planner-'));
@@ -32,7 +32,7 @@ describe('delivery planner', () => {
       await r1.waitFor(1);
       await r2.waitFor(1);
       expect((await first.request('PATCH', `/api/organisations/default/webhooks/${w2.id}`, { enabled: false })).status).toBe(200);
-      // Published together, so the planner finds the later ones in the log while it plans the first.
+      // Published together, so the planner works on them at once.
       await Promise.all(['e2', 'e3', 'e4', 'e5'].map((id) => first.request('POST', '/api/organisations/default/events', finding(id))));
       await r1.waitFor(5);
       const store = first.app.get<symbol, EventStore>(EVENT_STORE);
@@ -41,12 +41,12 @@ describe('delivery planner', () => {
       expect(scheduled).toHaveLength(6);
       expect(scheduled.filter((s) => s.endsWith(w2.id))).toHaveLength(1);
       expect(scheduled.filter((s) => s.endsWith(w1.id))).toHaveLength(5);
-      // Each delivery is caused by its own security event, however it was planned.
+      // Each delivery is caused by its own security event.
       const causes = new Map(all.filter((e) => e.type === 'SecurityEventRecorded').map((e) => [e.id, e.metadata.$correlationId]));
       for (const e of all.filter((e) => e.type === 'DeliveryScheduled')) {
         expect(e.metadata.$causationId).toBe(e.data.eventId);
         expect(e.metadata.$correlationId).toBe(causes.get(e.data.eventId as string));
-        expect(e.metadata.actor).toBe('system:outbound.webhooks');
+        expect(e.metadata.actor).toBe('system:outbound.delivery-planner');
       }
     } finally {
       await first.close();

@@ -3,10 +3,9 @@ import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
 import type { EventContext } from '../../cqrs/domain-event';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
+import type { Position } from '../../event-store/event-store.port';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
-import { DeliveryPlanner } from '../delivery/delivery-planner';
-import { SecurityEventRecorded } from '../events/security-event.events';
-import { WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookSecretRotated, WebhookUpdated } from '../events/webhook.events';
+import { WebhookCreated, WebhookDeleted, WebhookDisabled, WebhookSecretRotated, WebhookUpdated, type WebhookSettings } from '../events/webhook.events';
 import { Webhooks, type WebhookState } from '../webhook.aggregate';
 
 export const WEBHOOKS_PROJECTION = 'outbound.webhooks';
@@ -35,31 +34,36 @@ const toRecord = (row: Row): WebhookRecord => ({
 });
 
 /**
- * The organisations' webhooks as a table — and, in the same consumer, the delivery planner. Matching an
- * event to webhooks must see the webhooks exactly as they were at the event's place in $all (a webhook
- * created after an event must not receive it, one disabled before must not), and one consumer handling both
- * kinds of events in order guarantees that, on a replay as much as live.
+ * The organisations' webhooks as a table, and every version each webhook went through with the place in the
+ * log where it began and ended — so the delivery planner matches an event against the webhooks exactly as
+ * they were at the event's place (a webhook created after an event must not receive it, one disabled before
+ * must not), however far this projection has moved on meanwhile.
  */
 @StoreConsumer({
   name: WEBHOOKS_PROJECTION,
-  kind: 'reactor',
-  concurrency: 16,
-  events: [WebhookCreated, WebhookUpdated, WebhookSecretRotated, WebhookDisabled, WebhookDeleted, SecurityEventRecorded],
+  tables: ['outbound_webhooks', 'outbound_webhook_versions'],
+  // 2: versions beside the current rows; the planner left for a reactor of its own.
+  version: 2,
+  events: [WebhookCreated, WebhookUpdated, WebhookSecretRotated, WebhookDisabled, WebhookDeleted],
 })
 @Injectable()
 export class WebhooksProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;
 
-  constructor(
-    @Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase,
-    private readonly planner: DeliveryPlanner,
-  ) {
+  constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
     const db = readModels.db;
     db.exec(`
       CREATE TABLE IF NOT EXISTS outbound_webhooks (
         id TEXT PRIMARY KEY, organisation_id TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL
       );
       CREATE INDEX IF NOT EXISTS outbound_webhooks_by_organisation ON outbound_webhooks (organisation_id, created_at);
+      -- A version holds from its event's position (inclusive) until the next version's (exclusive; NULL: still).
+      CREATE TABLE IF NOT EXISTS outbound_webhook_versions (
+        webhook_id TEXT NOT NULL, organisation_id TEXT NOT NULL, created_at TEXT NOT NULL, settings TEXT NOT NULL,
+        from_commit INTEGER NOT NULL, from_prepare INTEGER NOT NULL, until_commit INTEGER, until_prepare INTEGER,
+        PRIMARY KEY (webhook_id, from_commit, from_prepare)
+      );
+      CREATE INDEX IF NOT EXISTS outbound_webhook_versions_by_organisation ON outbound_webhook_versions (organisation_id, from_commit);
     `);
     this.sql = {
       get: db.prepare('SELECT * FROM outbound_webhooks WHERE id = ?'),
@@ -69,27 +73,34 @@ export class WebhooksProjection implements StoreConsumerHandler {
       ),
       delete: db.prepare('DELETE FROM outbound_webhooks WHERE id = ?'),
       list: db.prepare('SELECT * FROM outbound_webhooks WHERE organisation_id = ? ORDER BY created_at, id'),
+      close: db.prepare('UPDATE outbound_webhook_versions SET until_commit = ?, until_prepare = ? WHERE webhook_id = ? AND until_commit IS NULL'),
+      open: db.prepare(
+        'INSERT INTO outbound_webhook_versions (webhook_id, organisation_id, created_at, settings, from_commit, from_prepare) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      asOf: db.prepare(
+        `SELECT webhook_id, settings FROM outbound_webhook_versions WHERE organisation_id = :organisation
+           AND (from_commit < :commit OR (from_commit = :commit AND from_prepare <= :prepare))
+           AND (until_commit IS NULL OR until_commit > :commit OR (until_commit = :commit AND until_prepare > :prepare))
+         ORDER BY created_at, webhook_id`,
+      ),
     };
   }
 
-  /** One organisation's webhooks and events in log order; organisations side by side. */
-  partitionOf(event: IEvent): string {
-    return event instanceof SecurityEventRecorded ? event.envelope.organisation_id : (event as WebhookCreated).organisationId;
-  }
-
-  async handle(event: IEvent, context: EventContext): Promise<void> {
-    if (event instanceof SecurityEventRecorded) {
-      await this.planner.plan(event.envelope, context, this.list(event.envelope.organisation_id));
-      return;
-    }
+  handle(event: IEvent, context: EventContext): void {
     const { webhookId, organisationId } = event as WebhookCreated;
     const row = this.sql.get.get(webhookId) as Row | undefined;
     const before = new Map<string, WebhookState>(row ? [[webhookId, JSON.parse(row.state) as WebhookState]] : []);
     // The aggregate's own fold, applied to this one webhook: the table and the command side cannot disagree.
     const after = Webhooks.evolve({ webhooks: before }, event).webhooks.get(webhookId);
     const at = context.created.toISOString();
-    if (!after) this.sql.delete.run(webhookId);
-    else this.sql.put.run(webhookId, organisationId, JSON.stringify(after), row?.created_at ?? at, at);
+    const { commit, prepare } = context.position;
+    this.sql.close.run(commit, prepare, webhookId);
+    if (!after) {
+      this.sql.delete.run(webhookId);
+      return;
+    }
+    this.sql.put.run(webhookId, organisationId, JSON.stringify(after), row?.created_at ?? at, at);
+    this.sql.open.run(webhookId, organisationId, row?.created_at ?? at, JSON.stringify(after.settings), commit, prepare);
   }
 
   webhook(organisationId: string, webhookId: string): WebhookRecord | undefined {
@@ -99,5 +110,11 @@ export class WebhooksProjection implements StoreConsumerHandler {
 
   list(organisationId: string): WebhookRecord[] {
     return (this.sql.list.all(organisationId) as unknown as Row[]).map(toRecord);
+  }
+
+  /** The organisation's webhooks as they were at `position` (this projection must have seen the log up to it). */
+  asOf(organisationId: string, position: Position): { id: string; settings: WebhookSettings }[] {
+    const rows = this.sql.asOf.all({ organisation: organisationId, commit: position.commit, prepare: position.prepare }) as { webhook_id: string; settings: string }[];
+    return rows.map((r) => ({ id: r.webhook_id, settings: JSON.parse(r.settings) as WebhookSettings }));
   }
 }
