@@ -51,18 +51,8 @@ const toParked = (row: Row): ParkedEvent => ({
   retriedAt: row.retried_at,
 });
 
-export interface ParkInput {
-  consumer: string;
-  partition: string;
-  position: Position;
-  eventId: string;
-  stream: string;
-  revision: bigint;
-  type: string;
-  /** null: held back behind an earlier failure of the same partition, never tried. */
-  error: string | null;
-  attempts: number;
-}
+/** What parking an event records; `error` null: held back behind an earlier failure of the same partition, never tried. */
+export type ParkInput = Pick<ParkedEvent, 'consumer' | 'partition' | 'position' | 'eventId' | 'stream' | 'revision' | 'type' | 'error' | 'attempts'>;
 
 /**
  * The parked events of every consumer, in the read-model file beside the checkpoints: a park is written in the
