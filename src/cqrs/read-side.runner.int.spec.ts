@@ -80,14 +80,27 @@ class TallyProjection {
   }
 }
 
-@Module({ providers: [ReactToThingHandler, ThingSaga, ThingProjection, TallyProjection] })
+/** A reactor that waits at a gate the test opens: the slow consumer the window must not wait for. */
+const gate = { open: Promise.resolve(), release: () => undefined as void };
+const slowSeen: number[] = [];
+@StoreConsumer({ name: 'test-slow', events: [ThingHappened], kind: 'reactor' })
+@Injectable()
+class SlowReactor {
+  async handle(event: IEvent, context: EventContext): Promise<void> {
+    if (!(event instanceof ThingHappened) || !context.stream.startsWith('slow-')) return;
+    await gate.open;
+    slowSeen.push(event.n);
+  }
+}
+
+@Module({ providers: [ReactToThingHandler, ThingSaga, ThingProjection, TallyProjection, SlowReactor] })
 class TestFeatureModule {}
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-async function boot(dataDir: string) {
-  const config = loadConfig({ TW_DATA_DIR: dataDir, TW_LOG_LEVEL: 'silent' });
+async function boot(dataDir: string, env: Record<string, string> = {}) {
+  const config = loadConfig({ TW_DATA_DIR: dataDir, TW_LOG_LEVEL: 'silent', ...env });
   @Module({ imports: [CoreModule.forRoot(config, new SecretBox(randomBytes(32))), TestFeatureModule] })
   class TestRootModule {}
   const app = await NestFactory.createApplicationContext(TestRootModule, { logger: false });
@@ -163,6 +176,32 @@ describe('read side fed from the store', () => {
     expect(projected.at(-1)).toBe(6);
     expect(reactions.at(-1)).toBe(6);
     await again.close();
+  });
+});
+
+describe('the log window', () => {
+  it('leaves a consumer slower than the window to read from the store, and says it is catching up until it is back', async () => {
+    let release!: () => void;
+    gate.open = new Promise<void>((resolve) => (release = resolve));
+    const app = await boot(':memory:', { TW_READ_SIDE_WINDOW: '100' });
+    const store = app.get<symbol, EventStore>(EVENT_STORE);
+    const runner = app.get(ReadSideRunner);
+    const stream = `slow-${randomUUID()}`;
+    let last;
+    for (let n = 1; n <= 400; n++) last = await store.append(`${stream}${n}`, [toEventData(new ThingHappened(10_000 + n), {})]);
+
+    // The others went on to the end; the slow one fell out of the window, and status says so.
+    await runner.catchUp(['test-projection', 'test-tally'], last!.position);
+    const slow = () => runner.status().find((s) => s.name === 'test-slow')!;
+    expect(slow()).toMatchObject({ state: 'catching_up' });
+    expect(slowSeen).toEqual([]);
+
+    release();
+    await runner.catchUp(['test-slow'], last!.position, 15_000);
+    expect(slowSeen).toEqual(Array.from({ length: 400 }, (_, i) => 10_001 + i));
+    await until(() => slow().state === 'live');
+    await app.close();
+    gate.open = Promise.resolve();
   });
 });
 

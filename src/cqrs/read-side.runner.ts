@@ -192,7 +192,8 @@ export class ReadSideRunner implements OnModuleInit {
     return [...this.consumers.values()].map((r) => ({
       name: r.options.name,
       kind: r.kind,
-      state: r.state,
+      // Live once, but fallen out of the window since (slower than the rest): catching up again.
+      state: r.state === 'live' && this.reader && !this.reader.covers(r.position) ? 'catching_up' : r.state,
       position: r.position === BEFORE_START ? null : encodePosition(r.position),
       lag: this.reader ? this.pending(r) : null,
       parked: counts.get(r.options.name) ?? 0,
