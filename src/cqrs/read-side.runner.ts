@@ -311,6 +311,8 @@ export class ReadSideRunner implements OnModuleInit {
           }
         }
       });
+      // Committed page by page: one transaction over a whole replay makes every savepoint inside it slower.
+      database.flush();
       options.onProgress?.(events);
       const last = page.at(-1);
       if (page.length < STORE_PAGE || !last || (end && comparePositions(last.position, end) >= 0)) break;

@@ -82,6 +82,7 @@ export class SqliteEventStore implements EventStore {
     idsFrom: StatementSync;
     insert: StatementSync;
     exists: StatementSync;
+    positionsOfType: StatementSync;
     forwards: StatementSync;
     backwards: StatementSync;
   };
@@ -138,6 +139,7 @@ export class SqliteEventStore implements EventStore {
         'INSERT INTO events (stream, revision, id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       exists: this.db.prepare('SELECT 1 FROM events WHERE stream = ? LIMIT 1'),
+      positionsOfType: this.db.prepare('SELECT position FROM events WHERE type = ? AND position > ? AND position <= ? ORDER BY position LIMIT ?'),
       forwards: this.db.prepare(
         `SELECT ${COLUMNS} FROM events WHERE stream = ? AND revision >= ? ORDER BY revision ASC LIMIT ?`,
       ),
@@ -226,14 +228,32 @@ export class SqliteEventStore implements EventStore {
   }
 
   readAllNow(after: Position | undefined, limit: number, filter: EventFilter | undefined): RecordedEvent[] {
-    const statement = this.filteredRead(filter);
     const start = after ? Number(after.commit) : 0;
+    if (limit > 0 && filter?.eventTypes?.length && !filter.streamPrefixes?.length) return this.readTypes(start, limit, filter.eventTypes);
+    const statement = this.filteredRead(filter);
     const params: (string | number)[] = [start, this.durableHead, ...(filter?.streamPrefixes ?? []), ...(filter?.eventTypes ?? []), limit];
     return (statement.all(...params) as unknown as EventRow[]).map(toRecorded);
   }
 
   get isClosed(): boolean {
     return this.closed;
+  }
+
+  /**
+   * A page of events of some types, in two steps. SQLite's own plan for `type IN (…) ORDER BY position` sorts
+   * every match after the position before it can stop at the page (16 ms a page over a million events), and a
+   * scan by position crawls through other types to find rare ones (1.5 s for a page of 21). Instead: the next
+   * positions of each type from the (type, position) index alone, merged, cut to the page, then those rows.
+   */
+  private readTypes(start: number, limit: number, types: string[]): RecordedEvent[] {
+    const positions = [...new Set(types)].flatMap((type) =>
+      (this.statements.positionsOfType.all(type, start, this.durableHead, limit) as { position: number }[]).map((r) => r.position),
+    );
+    if (positions.length === 0) return [];
+    const page = positions.sort((a, b) => a - b).slice(0, limit);
+    // Integers from the index itself, so they are written into the statement as they are.
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM events WHERE position IN (${page.join(',')}) ORDER BY position`).all();
+    return (rows as unknown as EventRow[]).map(toRecorded);
   }
 
   private filteredRead(filter: EventFilter | undefined): StatementSync {
