@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite.event-store';
-import { measure, report } from './measure';
+import { compared, envInt, seconds, type Figure } from './measure';
 
 /**
  * Append: Towline's embedded store (group commit, hash chain, expected-revision checks) against the naive
  * baseline of one fsynced SQLite transaction per append, both WAL + synchronous=FULL, same writers.
  */
-const WRITERS = Number(process.env.BENCH_WRITERS ?? 64);
-const APPENDS = Number(process.env.BENCH_APPENDS ?? 4000);
+const WRITERS = envInt('BENCH_WRITERS', 64);
+const APPENDS = envInt('BENCH_APPENDS', 4000);
 const payload = { source: 'edr', vendor: 'crowdstrike', title: 'Malicious File Detected', severity: 'high' };
 
 async function baseline(dir: string): Promise<void> {
@@ -51,12 +51,22 @@ async function towline(dir: string): Promise<void> {
   await store.close();
 }
 
-export async function appendBenchmark(): Promise<void> {
+export async function appendBenchmark(): Promise<Figure[]> {
   const dir = mkdtempSync(join(tmpdir(), 'towline-bench-append-'));
   try {
-    const base = await measure('baseline: one fsynced transaction per append', APPENDS, () => baseline(dir));
-    const ours = await measure('towline: group commit + hash chain', APPENDS, () => towline(dir));
-    report(`append: ${APPENDS} single-event appends from ${WRITERS} concurrent writers`, base, ours, 'appends/s');
+    const base = await seconds(() => baseline(dir));
+    const ours = await seconds(() => towline(dir));
+    return [
+      compared({
+        name: 'append: group commit vs one transaction per append',
+        value: APPENDS / ours.seconds,
+        baseline: APPENDS / base.seconds,
+        unit: 'appends/s',
+        // Group commit exists to beat one fsync per append by a wide margin.
+        target: 2,
+        extra: { appends: APPENDS, writers: WRITERS },
+      }),
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

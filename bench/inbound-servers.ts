@@ -1,0 +1,149 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { createApp } from '../src/app.factory';
+import { loadConfig } from '../src/config/config';
+import { ReadSideRunner } from '../src/cqrs/read-side.runner';
+import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port';
+import type { Role } from './child';
+import { mib, peakRssMib } from './measure';
+import { waitForHead, waitForPipeline, type CaughtUp } from './read-side';
+import { benchEnv } from './replay-store';
+import { api, SOURCE_SECRET } from './scenario';
+
+/** The roles the inbound benchmarks start in child processes (child.ts): the baseline server and Towline. */
+
+export interface ServerReady {
+  url: string;
+}
+
+export interface ProcessStats {
+  rssMib: number;
+  peakRssMib: number;
+  heapUsedMib: number;
+  /** Events the read side parked (could not handle), by consumer: a consumer moves past those, so "caught up" alone would hide them. */
+  parked?: Record<string, number>;
+}
+
+const stats = async (): Promise<ProcessStats> => ({ rssMib: mib(process.memoryUsage().rss), peakRssMib: peakRssMib(), heapUsedMib: mib(process.memoryUsage().heapUsed) });
+
+/**
+ * The baseline: what any durable webhook receiver must do at least — a plain node:http server that checks
+ * the timestamp and the same HMAC in constant time, and inserts the raw body into a node:sqlite file (WAL,
+ * synchronous=FULL) with group commit: every insert that arrives in one turn of the event loop shares one
+ * transaction, committed at setImmediate, and only then is each request answered 202. So the ratio is the
+ * price of everything Towline does beyond a durable, authenticated insert.
+ */
+export const baselineServer: Role<Record<string, never>, ServerReady> = {
+  async start() {
+    const dir = mkdtempSync(join(tmpdir(), 'towline-bench-baseline-'));
+    const db = new DatabaseSync(join(dir, 'baseline.db'));
+    db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
+      CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, received INTEGER NOT NULL, body TEXT NOT NULL);`);
+    const insert = db.prepare('INSERT INTO alerts (source, received, body) VALUES (?, ?, ?)');
+    let pending: { source: string; body: Buffer; res: ServerResponse }[] = [];
+    let flushing: NodeJS.Immediate | null = null;
+    const flush = () => {
+      flushing = null;
+      const batch = pending;
+      pending = [];
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const now = Date.now();
+        for (const { source, body } of batch) insert.run(source, now, body.toString('utf8'));
+        db.exec('COMMIT');
+      } catch (error) {
+        db.exec('ROLLBACK');
+        for (const { res } of batch) reply(res, 500, '{"error":"store"}');
+        throw error;
+      }
+      for (const { res } of batch) reply(res, 202, '{"status":"accepted"}');
+    };
+    const reply = (res: ServerResponse, status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const match = /^\/api\/webhooks\/([a-z0-9._-]+)$/.exec(req.url ?? '');
+      if (req.method !== 'POST' || !match) return reply(res, 404, '{"error":"not_found"}');
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const timestamp = String(req.headers['x-webhook-timestamp'] ?? '');
+        if (!/^\d{1,15}$/.test(timestamp) || Math.abs(Number(timestamp) - Date.now() / 1000) > 300) return reply(res, 401, '{"error":"timestamp_expired"}');
+        const given = Buffer.from(String(req.headers['x-webhook-signature'] ?? '').replace(/^sha256=/, ''), 'hex');
+        const expected = createHmac('sha256', SOURCE_SECRET).update(`${timestamp}.`).update(body).digest();
+        if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply(res, 401, '{"error":"invalid_signature"}');
+        pending.push({ source: match[1], body, res });
+        flushing ??= setImmediate(flush);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      ready: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+      handlers: {
+        stats,
+        stop: async () => {
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+          db.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      },
+    };
+  },
+};
+
+export interface TowlineOptions {
+  /** An existing data directory to start on (a copy: it is deleted at stop); default a fresh temp dir. */
+  dataDir?: string;
+  source: string;
+  mode: 'sync' | 'async';
+}
+
+export interface TowlineReady extends ServerReady {
+  /** How long the read side took to reach the head of the store after the app had started. */
+  startupCatchUp: CaughtUp;
+}
+
+/**
+ * The real application, as main.ts starts it (createApp + listen on 127.0.0.1), on an embedded store in its
+ * own data directory, with one source registered through the API in the default organisation.
+ */
+export const towlineServer: Role<TowlineOptions, TowlineReady> = {
+  async start(options) {
+    const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'towline-bench-inbound-'));
+    const app: NestFastifyApplication = await createApp(loadConfig(benchEnv(dataDir)));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+    const runner = app.get(ReadSideRunner);
+    const store = app.get<symbol, EventStore>(EVENT_STORE);
+    // On a big store nothing is measured before the read side is where the store is.
+    const startupCatchUp = await waitForHead(runner, store, 15 * 60_000);
+    if (!startupCatchUp.caughtUp) throw new Error('The read side did not catch up with the store within 15 minutes of starting');
+    await api(url).call('POST', '/api/webhooks', { source: options.source, secret: SOURCE_SECRET, mode: options.mode });
+    return {
+      ready: { url, startupCatchUp },
+      handlers: {
+        stats: async () => ({
+          ...(await stats()),
+          parked: Object.fromEntries(runner.status().filter((c) => c.parked > 0).map((c) => [c.name, c.parked])),
+        }),
+        /** The lag: every consumer at the head of the store (see read-side.ts). */
+        caughtUp: ({ timeoutMs }: { timeoutMs: number }) => waitForHead(runner, store, timeoutMs),
+        /** The named consumers in order, each up to the head as it is once the one before has finished. */
+        pipeline: ({ names, timeoutMs }: { names: string[]; timeoutMs: number }) => waitForPipeline(runner, store, names, timeoutMs),
+        stop: async () => {
+          await app.close();
+          rmSync(dataDir, { recursive: true, force: true });
+        },
+      },
+    };
+  },
+};
