@@ -12,7 +12,7 @@ import {
   type Position,
 } from '../event-store/event-store.port';
 import { READ_MODEL_DATABASE, ReadModelDatabase, tableName } from '../read-model/read-model.database';
-import { contextOf, eventTypeOf, type EventContext } from './domain-event';
+import { contextOf, eventTypeOf, hydrate, type EventContext } from './domain-event';
 import { BEFORE_START, LogEntry, LogReader, Signal } from './log-reader';
 import { ParkedEvents, type ParkedEvent } from './parked-events';
 import { runWithContext } from './request-context';
@@ -289,16 +289,17 @@ export class ReadSideRunner implements OnModuleInit {
     let after: Position | undefined;
     let events = 0;
     for (;;) {
-      const page = await this.store.readAll({ after, maxCount: STORE_PAGE, filter: { eventTypes: [...byType.keys()] } });
+      // Unfiltered: the projections want nearly every event, and a plain scan in log order is the cheapest read.
+      const page = await this.store.readAll({ after, maxCount: STORE_PAGE });
       database.transaction(() => {
         for (const recorded of page) {
           if (end && comparePositions(recorded.position, end) > 0) break;
           events += 1;
-          const entry = new LogEntry(recorded);
-          const event = entry.event;
+          const projectionsOfType = byType.get(recorded.type);
+          const event = projectionsOfType && hydrate(recorded);
           if (!event) continue;
           const context = contextOf(recorded);
-          for (const projection of byType.get(recorded.type) ?? []) {
+          for (const projection of projectionsOfType) {
             if (projection.upTo && comparePositions(recorded.position, projection.upTo) > 0) continue;
             const partition = projection.instance.partitionOf?.(event, context) ?? context.stream;
             if (projection.blocked.has(partition)) continue;

@@ -84,7 +84,7 @@ export class DeliveriesProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;
   private readonly listeners = new Set<() => void>();
 
-  constructor(@Inject(READ_MODEL_DATABASE) private readonly readModels: ReadModelDatabase) {
+  constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
     const db = readModels.db;
     db.exec(`
       CREATE TABLE IF NOT EXISTS outbound_deliveries (
@@ -172,15 +172,16 @@ export class DeliveriesProjection implements StoreConsumerHandler {
       this.sql.schedule.run(deliveryId, organisationId, webhookId, eventId, eventType, projectId, attempt, Date.parse(dueAt), at, at);
       due = true;
     } else if (event instanceof DeliveryAttempted) {
-      this.transaction(() => {
-        const { record } = event;
-        const inserted = this.sql.attempt.run(event.deliveryId, event.attempt, event.webhookId, record.startedAt, event.succeeded ? 1 : 0, JSON.stringify(record));
-        if (inserted.changes === 0) return;
+      // The attempt row and the health counters it moves land together or not at all: the read side applies
+      // each event in a savepoint of its own.
+      const { record } = event;
+      const inserted = this.sql.attempt.run(event.deliveryId, event.attempt, event.webhookId, record.startedAt, event.succeeded ? 1 : 0, JSON.stringify(record));
+      if (inserted.changes > 0) {
         this.sql.attempted.run(event.attempt, record.response.status, record.errorClass, at, event.deliveryId);
         // Health times are when attempts ended: the breaker's cool-down counts from the failure, not the request.
         const endedAt = new Date(Date.parse(record.startedAt) + record.durationMs).toISOString();
         this.sql.health.run(event.webhookId, event.succeeded ? 1 : 0, endedAt, record.response.status);
-      });
+      }
     } else if (event instanceof DeliveryRetryScheduled) {
       this.sql.due.run('retrying', event.attempt, Date.parse(event.dueAt), at, event.deliveryId);
       due = true;
@@ -195,25 +196,6 @@ export class DeliveriesProjection implements StoreConsumerHandler {
       this.sql.finish.run('cancelled', event.reason, at, event.cancelledAt, event.deliveryId);
     }
     if (due) this.listeners.forEach((listener) => listener());
-  }
-
-  /**
-   * The attempt row and the health counters it moves land together, or neither does. Inside a transaction
-   * the read side already holds (a batch of events and its checkpoint), a savepoint does that without
-   * committing the batch early; on its own, a transaction of its own.
-   */
-  private transaction(work: () => void): void {
-    const db = this.readModels.db;
-    const nested = db.isTransaction;
-    db.exec(nested ? 'SAVEPOINT delivery_attempt' : 'BEGIN');
-    try {
-      work();
-      db.exec(nested ? 'RELEASE delivery_attempt' : 'COMMIT');
-    } catch (error) {
-      db.exec(nested ? 'ROLLBACK TO delivery_attempt' : 'ROLLBACK');
-      if (nested) db.exec('RELEASE delivery_attempt');
-      throw error;
-    }
   }
 
   /** Called whenever work may have become due (the embedded queue wakes up on it). */
