@@ -56,3 +56,20 @@ export async function waitForPipeline(runner: ReadSideRunner, store: EventStore,
   }
   return { caughtUp: true, ms: Date.now() - started, at: Date.now() };
 }
+
+/** Waits until nothing has been appended for `quietMs` (bounded by `timeoutMs`): the app's background work is done. */
+export async function waitForQuiet(store: EventStore, quietMs: number, timeoutMs: number): Promise<{ ms: number; events: number }> {
+  const started = Date.now();
+  const first = (await store.headPosition())?.commit ?? 0n;
+  let last = first;
+  let quietSince = Date.now();
+  while (Date.now() - quietSince < quietMs && Date.now() - started < timeoutMs) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const head = (await store.headPosition())?.commit ?? 0n;
+    if (head !== last) {
+      last = head;
+      quietSince = Date.now();
+    }
+  }
+  return { ms: Date.now() - started, events: Number(last - first) };
+}

@@ -166,7 +166,11 @@ export async function replayBenchmark(): Promise<ReplayOutcome> {
     const child = await startChild<RebuildReady>('rebuild', { from: store.dir, workDir: preparedDir });
     await child.stop();
     const r = child.ready;
-    const baseline = loop.ready.events / loop.ready.seconds;
+    // Read again once the rebuild is done: whichever of the two loops met the file in the page cache is the
+    // baseline (the faster), so a cold first read never flatters the ratio.
+    const again = await startChild<ReadLoopReady>('read-loop', { file: join(store.dir, 'towline.db') });
+    await again.stop();
+    const baseline = Math.max(loop.ready.events / loop.ready.seconds, again.ready.events / again.ready.seconds);
     const failures = r.rebuild.failed > 0 ? `${r.rebuild.failed} events failed in the rebuild` : undefined;
     const catchUpProblem = !r.catchUp.caughtUp ? 'did not catch up within 30 minutes' : r.catchUp.parked > 0 ? `${r.catchUp.parked} events parked` : undefined;
     const figures: Figure[] = [
@@ -183,7 +187,7 @@ export async function replayBenchmark(): Promise<ReplayOutcome> {
           events_handed_to_projections: r.rebuild.events,
           projections: r.rebuild.projections,
           seconds: r.rebuild.seconds,
-          baseline_seconds: loop.ready.seconds,
+          baseline_seconds: Math.min(loop.ready.seconds, again.ready.seconds),
           peak_rss_mib: r.rss.peakSampledMib,
           rss_before_mib: r.rss.beforeMib,
           max_rss_mib: r.rss.maxMib,

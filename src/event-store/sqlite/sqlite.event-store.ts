@@ -109,6 +109,10 @@ export class SqliteEventStore implements EventStore {
       PRAGMA journal_mode = WAL;
       PRAGMA synchronous = NORMAL;
       PRAGMA busy_timeout = 5000;
+      -- 32 MiB of pages (the default is 2 MiB): on a store of a million events, the indexes a write or a read
+      -- walks no longer fall out of the cache between requests (growth benchmark: p99 5x the empty store's at
+      -- the default, 1.5x with this).
+      PRAGMA cache_size = -32768;
       CREATE TABLE IF NOT EXISTS events (
         position INTEGER PRIMARY KEY AUTOINCREMENT, -- AUTOINCREMENT: a position is never reused
         stream   TEXT    NOT NULL,
