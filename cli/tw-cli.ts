@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { ApiClient, CliError } from './api-client';
 
@@ -20,6 +21,65 @@ interface Source {
   severity_mapping: Record<string, string>;
   secrets: { id: string; created_at: string; expires_at: string | null }[];
   secret?: string;
+}
+
+/** GET /api/organisations/:orgId/triage-settings */
+interface TriageSettings {
+  organisation_id: string;
+  origin: 'api' | 'instance';
+  protected_domains: string[];
+  unprotected_domains: string[];
+  allow: Record<string, string[]>;
+  block: Record<string, string[]>;
+  asset_criticality: { pattern: string; criticality: string }[];
+  routing: { assignee: string }[];
+  thresholds: Record<string, number>;
+  learned_domains: string[];
+  brand_list: { source: string; domains: string[] };
+  effective_protected_domains: { domain: string; origin: string }[];
+}
+
+function describeTriageSettings(s: TriageSettings): string {
+  const list = (values: string[]) => (values.length ? values.join(', ') : '—');
+  const lists = (side: Record<string, string[]>) =>
+    Object.entries(side)
+      .filter(([, values]) => values.length > 0)
+      .map(([kind, values]) => `${kind}: ${values.join(', ')}`)
+      .join('; ') || '—';
+  return [
+    `organisation      ${s.organisation_id} (${s.origin === 'api' ? 'its own settings' : 'instance settings, not edited yet'})`,
+    `protected         ${list(s.effective_protected_domains.map((p) => `${p.domain}${p.origin === 'configured' ? '' : ` (${p.origin})`}`))}`,
+    `unprotected       ${list(s.unprotected_domains)}`,
+    `learned           ${list(s.learned_domains)}`,
+    `brand list        ${s.brand_list.source}`,
+    `allow             ${lists(s.allow)}`,
+    `block             ${lists(s.block)}`,
+    `critical hosts    ${list(s.asset_criticality.map((c) => `${c.pattern}=${c.criticality}`))}`,
+    `routing           ${s.routing.length} rule(s)`,
+    `thresholds        ${Object.entries(s.thresholds).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+  ].join('\n');
+}
+
+/** GET /api/webhooks/:source/rejected */
+interface Rejected {
+  received_at: string;
+  request_id: string | null;
+  code: string;
+  message: string;
+  content_type: string | null;
+  size: number;
+  body_excerpt: string;
+  body_encoding: 'utf8' | 'base64';
+  body_truncated: boolean;
+}
+
+function describeRejected(entry: Rejected): string {
+  const body = `${entry.body_encoding === 'base64' ? '(base64) ' : ''}${entry.body_excerpt}${entry.body_truncated ? ' …' : ''}`;
+  return [
+    `${entry.received_at}  ${entry.code}  request ${entry.request_id ?? '-'}`,
+    `  ${entry.message}`,
+    `  ${entry.size} bytes of ${entry.content_type ?? 'no content type'}: ${body}`,
+  ].join('\n');
 }
 
 interface GlobalOptions {
@@ -104,7 +164,7 @@ export function buildProgram(out: (line: string) => void = (line) => console.log
     .option('--secret <secret>', 'HMAC signing secret shared with the tool (generated and shown once when omitted)')
     .option('--auto-triage <bool>', 'run the playbook on its incidents', parseBoolean)
     .option('--playbook <name>', 'auto-triage playbook, e.g. phishing_triage')
-    .option('--format <format>', 'payload format: auto (default), generic, defender_o365, crowdstrike, splunk, alertmanager, pagerduty')
+    .option('--format <format>', 'payload format: auto (default), generic, defender_o365, crowdstrike, splunk, alertmanager, pagerduty, sentinel, elastic, chronicle, grafana, opsgenie, thehive')
     .option('--severity-mapping <pairs>', 'vendor=severity pairs, e.g. critical=critical,4=high', parseSeverityMapping)
     .option('--project <id>', 'project the alerts belong to')
     .addOption(new Option('--mode <mode>', 'sync answers with the incident; async queues').choices(['sync', 'async']))
@@ -144,6 +204,16 @@ export function buildProgram(out: (line: string) => void = (line) => console.log
     .action(async (name: string, options) => {
       const source = await client().request<Source>('GET', `/api/webhooks/${encodeURIComponent(name)}`, undefined, org(options.organisation));
       print(source, () => describeSource(source));
+    });
+
+  webhook
+    .command('rejected <source>')
+    .description("requests signed by the source but refused for their content (newest first; this instance's memory only)")
+    .option('--organisation <id>', 'organisation (instance admin key only)')
+    .action(async (name: string, options) => {
+      const path = `/api/webhooks/${encodeURIComponent(name)}/rejected`;
+      const entries = await client().request<Rejected[]>('GET', path, undefined, org(options.organisation));
+      print(entries, () => (entries.length ? entries.map(describeRejected).join('\n\n') : `Nothing from ${name} was refused.`));
     });
 
   webhook
@@ -197,6 +267,56 @@ export function buildProgram(out: (line: string) => void = (line) => console.log
       );
       if (!ok) process.exitCode = 1;
     });
+
+  const triage = program.command('triage').description("auto-triage: an organisation's triage settings");
+  const settings = triage.command('settings').description('protected domains, allow and block lists, critical hosts, routing, thresholds');
+  const settingsPath = (organisation?: string) => `/api/organisations/${encodeURIComponent(organisation ?? 'default')}/triage-settings`;
+
+  settings
+    .command('show')
+    .description('show the settings, the learned domains and the protected domains in force')
+    .option('--organisation <id>', 'organisation (default: default, or the API key\'s own)')
+    .action(async (options) => {
+      const found = await client().request<TriageSettings>('GET', settingsPath(options.organisation));
+      print(found, () => describeTriageSettings(found));
+    });
+
+  settings
+    .command('set <file>')
+    .description('replace the settings with a JSON file (keys left out take their defaults); - reads standard input')
+    .option('--organisation <id>', 'organisation (default: default, or the API key\'s own)')
+    .action(async (file: string, options) => {
+      const text = file === '-' ? readFileSync(0, 'utf8') : readFileSync(file, 'utf8');
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch (error) {
+        throw new CliError(`${file} is not JSON: ${(error as Error).message}`);
+      }
+      const found = await client().request<TriageSettings>('PUT', settingsPath(options.organisation), body);
+      print(found, () => `Replaced the triage settings.\n${describeTriageSettings(found)}`);
+    });
+
+  for (const [verb, method, description] of [
+    ['add', 'POST', 'add one entry'],
+    ['remove', 'DELETE', 'remove one entry'],
+  ] as const) {
+    settings
+      .command(`${verb} <list> <value>`)
+      .description(
+        `${description}: list is protected_domains, unprotected_domains, allow.<kind> or block.<kind> (kind: domains, urls, ips, hashes, emails), or asset_criticality (a host pattern)`,
+      )
+      .option('--criticality <level>', 'asset_criticality: critical (default), high, medium or low')
+      .option('--organisation <id>', 'organisation (default: default, or the API key\'s own)')
+      .action(async (list: string, value: string, options) => {
+        const path = `${settingsPath(options.organisation)}/entries`;
+        const found =
+          method === 'POST'
+            ? await client().request<TriageSettings>('POST', path, { list, value, criticality: options.criticality })
+            : await client().request<TriageSettings>('DELETE', path, undefined, { list, value });
+        print(found, () => `${verb === 'add' ? 'Added' : 'Removed'} ${value} ${verb === 'add' ? 'to' : 'from'} ${list}.`);
+      });
+  }
 
   program
     .command('logs')

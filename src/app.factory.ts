@@ -7,11 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
+import { secureDataDirectory } from './config/data-directory';
 import { SecretBox, resolveMasterKey } from './config/secret-box';
 import { ReadSideRunner } from './cqrs/read-side.runner';
 import { AppError } from './http/app-error';
+import { clientErrorHandler } from './http/client-errors';
 import { parseJsonBody } from './http/json-body';
+import { registerRateLimiting } from './http/rate-limit';
 import { NestPinoLogger, createLogger } from './observability/logger';
+import { Metrics } from './observability/metrics';
 import { InstanceService } from './organisations/instance.service';
 
 declare module 'fastify' {
@@ -39,6 +43,13 @@ export interface CreateAppOptions {
  */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const logger = options.logger ?? createLogger(config);
+  if (config.unknownVariables.length > 0) {
+    logger.warn(
+      { variables: config.unknownVariables },
+      `Ignoring environment variables this version does not know (a typo?): ${config.unknownVariables.join(', ')}`,
+    );
+  }
+  secureDataDirectory(config.dataDir);
   const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
   if (masterKey.generated) {
     logger.warn({ file: masterKey.file }, 'TW_MASTER_KEY is not set: generated a master key for stored secrets in the data directory (mode 0600). Back it up with the data.');
@@ -54,12 +65,25 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
     requestIdHeader: false,
     forceCloseConnections: 'idle',
+    // Fastify's default is no timeout at all: a client trickling a byte every few seconds held its
+    // connection (and its share of memory) for ever. Both are answered 408 request_timeout (client-errors.ts).
+    requestTimeout: config.timeouts.requestMs,
+    http: {
+      headersTimeout: Math.min(config.timeouts.headersMs, config.timeouts.requestMs),
+      requestTimeout: config.timeouts.requestMs,
+      // Node checks both only this often (30 s by default), which would stretch a 10 s timeout to 40 s.
+      connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.min(config.timeouts.headersMs, config.timeouts.requestMs) / 4)),
+    },
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, new SecretBox(masterKey.key)), adapter, {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });
-  configureFastify(app.getHttpAdapter().getInstance(), config);
+  const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
+  configureFastify(fastify, config);
+  const metrics = app.get(Metrics);
+  await registerRateLimiting(fastify, config, (limit) => metrics.rateLimited.inc({ limit }));
 
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
@@ -67,6 +91,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   });
 
   await app.init();
+  // The stores created their files (and WALs) during init: make those private too on a first start.
+  secureDataDirectory(config.dataDir);
   app.get(ReadSideRunner).start();
   await app.get(InstanceService).initialise();
   return app;

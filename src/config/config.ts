@@ -152,7 +152,43 @@ export class EnvironmentVariables {
   /** Auto-triage runs worked on at once (each run's steps stay in order). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
   TW_TRIAGE_CONCURRENCY: number = 4;
+
+  /**
+   * Rate limits, counted per instance (a cluster of N instances lets N times as much through): requests per
+   * TW_RATE_LIMIT_WINDOW to one inbound source (a source's `rate_limit` overrides it), and per API key (per
+   * client address for requests without one). 0 turns a limit off.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  TW_WEBHOOK_RATE_LIMIT: number = 600;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  TW_API_RATE_LIMIT: number = 1_200;
+
+  @IsOptional() @IsDuration()
+  TW_RATE_LIMIT_WINDOW: string = '1m';
+
+  /** Alerts one inbound request may carry (a batch above it is refused 413 too_many_alerts, nothing recorded). */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  TW_WEBHOOK_MAX_ALERTS: number = 500;
+
+  /** The request line and headers must have arrived within this (Node's headersTimeout; 408 otherwise). */
+  @IsOptional() @IsDuration()
+  TW_HEADERS_TIMEOUT: string = '10s';
+
+  /** The whole request, headers and body, must have arrived within this (Node's requestTimeout; 408 otherwise). */
+  @IsOptional() @IsDuration()
+  TW_REQUEST_TIMEOUT: string = '30s';
+
+  /** When set, GET /metrics answers only requests bearing it (`Authorization: Bearer <token>`, as Prometheus sends). */
+  @IsOptional() @IsString() @MinLength(16, { message: 'TW_METRICS_TOKEN must be at least 16 characters' })
+  TW_METRICS_TOKEN?: string;
 }
+
+/**
+ * TW_* variables that are not Towline's server configuration but are expected in the same environment
+ * (tw-cli reads them), so they are not warned about.
+ */
+const CLIENT_VARIABLES = ['TW_URL', 'TW_API_KEY'];
 
 export interface AppConfig {
   port: number;
@@ -175,26 +211,38 @@ export interface AppConfig {
   triageConcurrency: number;
   /** See TW_READ_SIDE_WINDOW, TW_READY_MAX_LAG and TW_READY_MAX_STALL. */
   readSide: { window: number; maxLag: number; maxStallMs: number };
+  /** Requests per window; 0: no limit. See TW_WEBHOOK_RATE_LIMIT, TW_API_RATE_LIMIT, TW_RATE_LIMIT_WINDOW. */
+  rateLimit: { webhook: number; api: number; windowMs: number };
+  /** See TW_WEBHOOK_MAX_ALERTS. */
+  webhookMaxAlerts: number;
+  /** See TW_HEADERS_TIMEOUT and TW_REQUEST_TIMEOUT. */
+  timeouts: { headersMs: number; requestMs: number };
+  /** See TW_METRICS_TOKEN; undefined: /metrics is public. */
+  metricsToken?: string;
+  /** TW_* variables set in the environment that this build does not know (a typo, or a removed one): warned about at start. */
+  unknownVariables: string[];
 }
+
+/** Declared without a default (so absent from `new EnvironmentVariables()`'s keys), yet known. */
+const OPTIONAL_VARIABLES = ['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG', 'TW_SLA_TARGETS', 'TW_METRICS_TOKEN'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const known = Object.keys(new EnvironmentVariables()).concat(OPTIONAL_VARIABLES);
   // Empty strings count as unset: `TW_PORT=` in a compose file should mean the default, not an error.
-  const present = Object.fromEntries(
-    Object.keys(new EnvironmentVariables())
-      .concat(['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG', 'TW_SLA_TARGETS'])
-      .filter((key) => env[key] !== undefined && env[key] !== '')
-      .map((key) => [key, env[key]]),
-  );
+  const present = Object.fromEntries(known.filter((key) => env[key] !== undefined && env[key] !== '').map((key) => [key, env[key]]));
   const vars = plainToInstance(EnvironmentVariables, present);
   const errors = validateSync(vars, { whitelist: true });
   if (errors.length > 0) {
-    const lines = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${Object.values(e.constraints ?? {}).join('; ')}`);
+    const lines = errors.map((e) => `${e.property}=${JSON.stringify(e.value)}: ${problemOf(e.constraints ?? {})}`);
     throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
+  const unknownVariables = Object.keys(env)
+    .filter((key) => key.startsWith('TW_') && !known.includes(key) && !CLIENT_VARIABLES.includes(key))
+    .sort();
   return {
     port: vars.TW_PORT,
     host: vars.TW_HOST,
@@ -213,7 +261,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     slaTargets: vars.TW_SLA_TARGETS,
     triageConcurrency: vars.TW_TRIAGE_CONCURRENCY,
     readSide: { window: vars.TW_READ_SIDE_WINDOW, maxLag: vars.TW_READY_MAX_LAG, maxStallMs: parseDuration(vars.TW_READY_MAX_STALL) },
+    rateLimit: { webhook: vars.TW_WEBHOOK_RATE_LIMIT, api: vars.TW_API_RATE_LIMIT, windowMs: parseDuration(vars.TW_RATE_LIMIT_WINDOW) },
+    webhookMaxAlerts: vars.TW_WEBHOOK_MAX_ALERTS,
+    timeouts: { headersMs: parseDuration(vars.TW_HEADERS_TIMEOUT), requestMs: parseDuration(vars.TW_REQUEST_TIMEOUT) },
+    metricsToken: vars.TW_METRICS_TOKEN,
+    unknownVariables,
   };
+}
+
+/**
+ * One problem per variable: when the value is not even of the right type, that alone — TW_PORT=abc "must be an
+ * integer", not also "must not be less than 0" and "must not be greater than 65535".
+ */
+function problemOf(constraints: Record<string, string>): string {
+  const typeProblem = constraints.isInt ?? constraints.isString;
+  return typeProblem ?? Object.values(constraints).join('; ');
 }
 
 function decodeKey(text: string): Buffer {

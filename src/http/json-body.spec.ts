@@ -32,3 +32,16 @@ describe('parseJsonBody', () => {
     );
   });
 });
+
+describe('parseJsonBody and unpaired surrogates', () => {
+  it('refuses a \\ud800 escape in a value or a key with the route\'s code, naming where it is', () => {
+    expect(() => parseJsonBody(buf('{"data":{"title":"x\\ud800y"}}'), 'invalid_payload')).toThrow(
+      expect.objectContaining({ status: 400, code: 'invalid_payload', message: expect.stringContaining('data.title') }),
+    );
+    expect(() => parseJsonBody(buf('{"\\udfff":1}'))).toThrow(expect.objectContaining({ status: 400, code: 'invalid_request' }));
+  });
+
+  it('accepts escaped pairs and raw emoji', () => {
+    expect(parseJsonBody(buf('{"t":"\\ud83d\\ude00 😀"}'))).toEqual({ t: '😀 😀' });
+  });
+});

@@ -1,11 +1,14 @@
 import { AppError } from './app-error';
+import { loneSurrogatePath } from './text';
 
 export const MAX_JSON_DEPTH = 64;
 
 /**
  * Parses a JSON request body, refusing what must never reach a handler: nesting deeper than MAX_JSON_DEPTH
  * (checked on the raw bytes first, so a hostile body cannot exhaust the parser's stack) and `__proto__` keys
- * (harmless as JSON.parse creates them, dangerous once some code merges the object).
+ * (harmless as JSON.parse creates them, dangerous once some code merges the object), and lone surrogates
+ * (`"\ud800"`: valid JSON, but not text; the event hash's canonicaliser throws on it, so it would be a 500
+ * after part of the work was done — refused here, before anything is stored).
  * `code` is the error code to answer with: routes that own their payload name it after their contract.
  */
 export function parseJsonBody(raw: Buffer, code = 'invalid_request'): unknown {
@@ -20,6 +23,10 @@ export function parseJsonBody(raw: Buffer, code = 'invalid_request'): unknown {
     throw new AppError(400, code, `Body is not valid JSON: ${(error as Error).message}`);
   }
   if (hasProtoKey(value)) throw new AppError(400, code, 'JSON keys named __proto__ are not accepted');
+  const surrogate = loneSurrogatePath(value);
+  if (surrogate !== undefined) {
+    throw new AppError(400, code, `Text must be valid Unicode: unpaired surrogate (\\ud800-\\udfff escape) at ${surrogate}`);
+  }
   return value;
 }
 

@@ -15,6 +15,8 @@ export const SECRET_MIN_LENGTH = 8;
 export const SECRET_MAX_LENGTH = 512;
 export const MAX_GRACE_PERIOD_SECONDS = 30 * 24 * 3600;
 export const DEFAULT_GRACE_PERIOD_SECONDS = 24 * 3600;
+/** Highest per-source rate limit (requests per window): above it, 0 (no limit) says what is meant. */
+export const MAX_SOURCE_RATE_LIMIT = 100_000_000;
 const MAX_MAPPINGS = 100;
 
 /**
@@ -50,6 +52,7 @@ export interface SettingsInput {
   severity_mapping?: Record<string, Severity> | null;
   project_id?: string | null;
   mode?: SourceSettings['mode'];
+  rate_limit?: number | null;
 }
 
 /** Only the fields that were given (undefined means "not given"; null clears a nullable one). */
@@ -61,6 +64,9 @@ export function settingsChanges(input: SettingsInput): Partial<SourceSettings> {
   if (input.severity_mapping !== undefined) changes.severityMapping = input.severity_mapping ?? {};
   if (input.project_id !== undefined) changes.projectId = input.project_id;
   if (input.mode !== undefined) changes.mode = input.mode;
+  // Only when given: a source that never set it carries no key, so its settings (and the config file's
+  // reconciliation, which compares them) stay what they were before the setting existed.
+  if (input.rate_limit !== undefined) changes.rateLimit = input.rate_limit;
   return changes;
 }
 

@@ -60,7 +60,17 @@ describe('the incident decider', () => {
     const again = record(state, input(alert()));
     expect(types(again.events)).toEqual([AlertAttached.name, IncidentReopened.name]);
     expect(again.events[1]).toMatchObject({ regression: true, regressionCount: 1 });
-    expect(again.state).toMatchObject({ status: 'open', regressionCount: 1, alertCount: 3 });
+    // The resolve message is recorded but is no alert: trigger, resolve, trigger count two.
+    expect(again.state).toMatchObject({ status: 'open', regressionCount: 1, alertCount: 2 });
+  });
+
+  it('counts acknowledge and resolve messages as no new alert', () => {
+    let { state } = record(Incident.initial(), input(alert(), 'INC-2026-0001'));
+    const acknowledged = record(state, input(alert({ action: 'acknowledge' })));
+    expect(types(acknowledged.events)).toEqual([AlertAttached.name, 'IncidentAcknowledged']);
+    expect(acknowledged.events[0]).toMatchObject({ action: 'acknowledge', count: 1 });
+    state = record(acknowledged.state, input(alert({ action: 'resolve' }))).state;
+    expect(state).toMatchObject({ status: 'resolved', alertCount: 1 });
   });
 
   it('never opens an incident for resolve or acknowledge messages', () => {

@@ -183,8 +183,19 @@ export function decideAlert(state: IncidentState, input: AlertToRecord): IEvent[
   const { incidentId, alert, receivedAt } = input;
   const alertId = alertIdOf(input.receiptId, input.index);
   if (state.results.has(alertId)) return [];
+  // Only a trigger is another alert: a resolve or acknowledge message is recorded on the incident but says
+  // nothing new happened, so it does not raise the count (PagerDuty, Opsgenie, Sentinel, Grafana send them).
   const attach = () =>
-    new AlertAttached(incidentId, alertId, input.receiptId, input.index, alert.action, receivedAt, alert, state.alertCount + 1);
+    new AlertAttached(
+      incidentId,
+      alertId,
+      input.receiptId,
+      input.index,
+      alert.action,
+      receivedAt,
+      alert,
+      state.alertCount + (alert.action === 'trigger' ? 1 : 0),
+    );
 
   if (!state.exists) {
     if (alert.action !== 'trigger') return [];

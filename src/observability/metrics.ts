@@ -34,6 +34,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Requests answered 429 by a rate limit: `webhook` (per source; the source is in webhook_errors_total's
+   * `rate_limited` code) or `api` (per API key, which is no label: keys are unbounded).
+   */
+  readonly rateLimited = new Counter({
+    name: 'rate_limited_total',
+    help: 'Requests refused with 429 rate_limited, by limit (webhook: per source, api: per API key)',
+    labelNames: ['limit'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

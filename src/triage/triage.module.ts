@@ -3,9 +3,12 @@ import { IncidentsModule } from '../incidents/incidents.module';
 import { ObservabilityModule } from '../observability/observability.module';
 import { MonitoringService } from '../outbound/monitoring.service';
 import { OutboundModule } from '../outbound/outbound.module';
+import { ChangeTriageSettingsHandler } from './commands/triage-settings.handlers';
 import { LinkIncidentHandler, StartTriageHandler } from './commands/triage.handlers';
+import { TriageSettingsController } from './http/triage-settings.controller';
 import { PlaybookConfiguration } from './playbook-configuration';
 import { PROJECT_MONITORING } from './project-monitoring';
+import { LearnedDomainsProjection } from './projections/learned-domains.projection';
 import { SightingsProjection } from './projections/sightings.projection';
 import { TriageRunsProjection } from './projections/triage-runs.projection';
 import { TriageInputs } from './runner/triage-inputs';
@@ -13,6 +16,8 @@ import { TriageRunner } from './runner/triage-runner';
 import { TriageWorker } from './runner/triage.worker';
 import { TriageSaga } from './sagas/triage.saga';
 import { TriageMetrics } from './triage.metrics';
+import { TriageSettingsService } from './triage-settings.service';
+import { OrganisationsModule } from '../organisations/organisations.module';
 
 /**
  * Auto-triage: a saga starts the source's playbook when an incident opens (and again when its playbook asks),
@@ -20,8 +25,12 @@ import { TriageMetrics } from './triage.metrics';
  * docs/triage.md describes the playbooks, their configuration and scoring.
  */
 @Module({
-  imports: [IncidentsModule, ObservabilityModule, OutboundModule],
+  imports: [IncidentsModule, ObservabilityModule, OutboundModule, OrganisationsModule],
+  controllers: [TriageSettingsController],
   providers: [
+    ChangeTriageSettingsHandler,
+    LearnedDomainsProjection,
+    TriageSettingsService,
     PlaybookConfiguration,
     { provide: PROJECT_MONITORING, useExisting: MonitoringService },
     StartTriageHandler,

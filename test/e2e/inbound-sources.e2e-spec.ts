@@ -33,6 +33,7 @@ describe('webhook sources', () => {
       severity_mapping: {},
       project_id: null,
       mode: 'sync',
+      rate_limit: null,
       managed_by: 'api',
       secrets: [{ id: expect.any(String), created_at: expect.any(String), expires_at: null }],
       created_at: expect.any(String),

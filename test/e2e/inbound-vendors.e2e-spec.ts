@@ -31,9 +31,15 @@ describe('vendor payloads end to end', () => {
     ['crowdstrike-detection', { vendor: 'crowdstrike', vendor_alert_id: 'ldt:abc123', severity: 'high', host: 'WORKSTATION-01', title: 'Malicious File Detected' }],
     ['crowdstrike-epp-detection', { vendor: 'crowdstrike', severity: 'critical', host: 'FIN-LT-0231', user: 'jdoe', category: 'Credential Access' }],
     ['splunk-alert', { vendor: 'splunk', title: 'Failed Login Alert', host: 'server-01', occurred_at: '2024-01-15T12:00:00.000Z' }],
-    ['splunk-alert-with-sid', { vendor: 'splunk', vendor_alert_id: 'scheduler__admin__search__RMD5e461b39d4ff19795_at_1705320000_123', severity: 'high', user: 'jdoe' }],
+    ['splunk-alert-with-sid', { vendor: 'splunk', vendor_alert_id: 'splunk:Brute force from one source:dc01.corp.example', severity: 'high', user: 'jdoe' }],
     ['pagerduty-trigger', { vendor: 'pagerduty', vendor_alert_id: 'ids/prod-web-03/ET-2027865', severity: 'critical', host: 'prod-web-03.example.com' }],
     ['unrecognised', { vendor: 'unknown', normalization: 'fallback', title: 'Impossible travel', severity: 'medium' }],
+    ['sentinel-incident', { vendor: 'sentinel', vendor_alert_id: '7e1a4c2d-5b6f-4a3e-9c8d-1f2e3a4b5c6d', severity: 'high', host: 'FIN-LT-0231.corp.contoso.com', user: 'jdoe@contoso.com' }],
+    ['elastic-detection', { vendor: 'elastic', title: 'Suspicious PowerShell Encoded Command', severity: 'high', host: 'WS-0412', user: 'jdoe', category: 'Execution' }],
+    ['chronicle-detection', { vendor: 'chronicle', title: 'dns_query_to_newly_seen_domain', severity: 'medium', host: 'ray-xxx-laptop', user: 'ray' }],
+    ['grafana-firing', { vendor: 'grafana', vendor_alert_id: 'c6eadffa33fcdf37', severity: 'critical', host: 'bastion-02', occurred_at: '2024-01-15T08:00:03.157Z' }],
+    ['opsgenie-create', { vendor: 'opsgenie', vendor_alert_id: 'edr/FS-02/ransomware', severity: 'critical', host: 'FS-02', user: 'svc-backup' }],
+    ['thehive-alert', { vendor: 'thehive', vendor_alert_id: 'phishing:mail-filter:MSG-2024-000871', severity: 'high', host: 'mx-in-02', category: 'phishing' }],
   ])('detects and normalizes %s', async (fixture, expected) => {
     const answer = await post('auto', vendorPayload(fixture));
     expect(answer).toMatchObject({ status: 202, body: { status: 'accepted', incident_number: expect.stringMatching(/^INC-\d{4}-\d{4}$/) } });
@@ -96,14 +102,15 @@ describe('vendor payloads end to end', () => {
     // The resolved notification resolves the first one only, and opens nothing.
     const resolved = await post('am', vendorPayload('alertmanager-resolved'));
     expect(resolved.body).toEqual({ status: 'accepted', incident_id: first.incident_id, incident_number: first.incident_number });
-    expect(await incident(first.incident_id)).toMatchObject({ status: 'resolved', resolved_at: expect.any(String), alert_count: 2 });
+    // The resolved item is recorded on the incident, but it is no new alert.
+    expect(await incident(first.incident_id)).toMatchObject({ status: 'resolved', resolved_at: expect.any(String), alert_count: 1 });
     expect((await incident(second.incident_id)).status).toBe('open');
 
     // Firing again after the resolution: a regression, on the same incident and number.
     const refired = await post('am', vendorPayload('alertmanager-firing'));
     expect(refired.body.incidents.map((i: { result: string }) => i.result)).toEqual(['reopened', 'attached']);
     expect(refired.body.incident_number).toBe(first.incident_number);
-    expect(await incident(first.incident_id)).toMatchObject({ status: 'open', regression_count: 1, reopened_at: expect.any(String), alert_count: 3 });
+    expect(await incident(first.incident_id)).toMatchObject({ status: 'open', regression_count: 1, reopened_at: expect.any(String), alert_count: 2 });
   });
 
   it('follows PagerDuty trigger, acknowledge and resolve by dedup_key', async () => {
@@ -113,13 +120,79 @@ describe('vendor payloads end to end', () => {
     const resolved = await post('pd', vendorPayload('pagerduty-resolve'));
     expect(resolved.body).toEqual(triggered.body);
     const found = await incident(triggered.body.incident_id);
-    expect(found).toMatchObject({ status: 'resolved', alert_count: 3 });
+    // Acknowledge and resolve messages are on the incident's timeline, but they are not alerts.
+    expect(found).toMatchObject({ status: 'resolved', alert_count: 1 });
     expect(found.alerts.map((a: { action: string }) => a.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
     // A second resolve changes nothing, and still names the incident.
     expect((await post('pd', vendorPayload('pagerduty-resolve'))).body).toEqual(triggered.body);
-    expect((await incident(triggered.body.incident_id)).alert_count).toBe(3);
+    expect((await incident(triggered.body.incident_id)).alert_count).toBe(1);
     // The routing key, PagerDuty's credential for the sender, is nowhere in the normalized fields.
     expect(JSON.stringify(found)).not.toContain('e93facc04764012d7bfb002500d5d1a6');
+  });
+
+  it.each([
+    ['sentinel', 'sentinel-incident', ['sentinel-incident-closed'], 'resolved'],
+    ['grafana', 'grafana-firing', ['grafana-resolved'], 'resolved'],
+    ['opsgenie', 'opsgenie-create', ['opsgenie-acknowledge', 'opsgenie-close'], 'resolved'],
+    ['opsgenie', 'opsgenie-create', ['opsgenie-acknowledge'], 'acknowledged'],
+  ])('follows %s from %s through %j to %s, counting one alert', async (vendor, opening, followUps, status) => {
+    const source = `life-${vendor}-${followUps.length}`;
+    await t.request('POST', '/api/webhooks', { source, secret: SECRET });
+    const opened = await post(source, vendorPayload(opening));
+    expect(opened.body).toMatchObject({ status: 'accepted', incident_number: expect.any(String) });
+    for (const followUp of followUps) expect((await post(source, vendorPayload(followUp))).body.incident_id).toBe(opened.body.incident_id);
+    const found = await incident(opened.body.incident_id);
+    expect(found).toMatchObject({ status, alert_count: 1 });
+    expect(found.alerts).toHaveLength(1 + followUps.length);
+  });
+
+  it.each([
+    ['sentinel', 'sentinel-incident'],
+    ['elastic', 'elastic-detection'],
+    ['chronicle', 'chronicle-detection'],
+    ['grafana', 'grafana-firing'],
+    ['opsgenie', 'opsgenie-create'],
+    ['thehive', 'thehive-alert'],
+  ])('takes %s when the source names the format, and falls back on a payload of another vendor', async (format, fixture) => {
+    const source = `named-${format}`;
+    await t.request('POST', '/api/webhooks', { source, secret: SECRET, format });
+    const fitted = await post(source, vendorPayload(fixture));
+    expect((await incident(fitted.body.incident_id)).alerts[0]).toMatchObject({ vendor: format, normalization: 'vendor' });
+    const misfit = await post(source, vendorPayload('crowdstrike-detection'));
+    expect((await incident(misfit.body.incident_id)).alerts[0]).toMatchObject({ vendor: 'unknown', normalization: 'fallback' });
+  });
+
+  it('dedups a TheHive-style alert by type, source and sourceRef', async () => {
+    await t.request('POST', '/api/webhooks', { source: 'hive-dedup', secret: SECRET });
+    const first = await post('hive-dedup', vendorPayload('thehive-alert'));
+    const again = await post('hive-dedup', { ...vendorPayload('thehive-alert'), title: 'Reported again', severity: 4 });
+    const other = await post('hive-dedup', { ...vendorPayload('thehive-alert'), sourceRef: 'MSG-2024-000872' });
+    expect(again.body.incident_id).toBe(first.body.incident_id);
+    expect(other.body.incident_id).not.toBe(first.body.incident_id);
+    expect(await incident(first.body.incident_id)).toMatchObject({ alert_count: 2, severity: 'critical' });
+  });
+
+  it('dedups Splunk by saved search and host although every run has a new sid', async () => {
+    await t.request('POST', '/api/webhooks', { source: 'splunk-dedup', secret: SECRET });
+    const run = (sid: string, host: string) => ({ ...vendorPayload('splunk-alert-with-sid'), sid, result: { ...vendorPayload('splunk-alert-with-sid').result, host } });
+    const first = await post('splunk-dedup', run('scheduler__admin__search__RMD5aa_at_1705320000_1', 'dc01.corp.example'));
+    const second = await post('splunk-dedup', run('scheduler__admin__search__RMD5aa_at_1705320300_2', 'dc01.corp.example'));
+    const elsewhere = await post('splunk-dedup', run('scheduler__admin__search__RMD5aa_at_1705320300_2', 'dc02.corp.example'));
+    expect(second.body.incident_id).toBe(first.body.incident_id);
+    expect(elsewhere.body.incident_id).not.toBe(first.body.incident_id);
+    expect(await incident(first.body.incident_id)).toMatchObject({ alert_count: 2, vendor_alert_id: 'splunk:Brute force from one source:dc01.corp.example' });
+  });
+
+  it('dedups Elastic and Chronicle repeats, which come with new alert and detection ids, by rule and match', async () => {
+    await t.request('POST', '/api/webhooks', { source: 'siem-dedup', secret: SECRET });
+    const elastic = vendorPayload('elastic-detection');
+    const first = await post('siem-dedup', elastic);
+    elastic.alerts[0]['kibana.alert.uuid'] = 'f'.repeat(64);
+    expect((await post('siem-dedup', elastic)).body.incident_id).toBe(first.body.incident_id);
+    const chronicle = vendorPayload('chronicle-detection');
+    const detection = await post('siem-dedup', chronicle);
+    expect((await post('siem-dedup', { ...chronicle, id: 'de_next' })).body.incident_id).toBe(detection.body.incident_id);
+    expect((await incident(detection.body.incident_id)).alert_count).toBe(2);
   });
 
   it('answers a resolve that matches no incident with null ids, and opens nothing', async () => {

@@ -37,6 +37,7 @@ const INCIDENT_TABLES = [
   'triage_runs',
   'triage_sightings',
   'triage_sighting_incidents',
+  'triage_learned_domains',
 ];
 
 describe('rebuilding every read model from position zero', () => {

@@ -166,18 +166,39 @@ describe('auto-triage', () => {
     expect(incident.triage_runs[0].reasons).toEqual(['vendor severity high (+30)', 'critical host DC-01.corp.example (dc-*) (+20)', 'escalated: critical host']);
   });
 
-  it('escalates repeated detections on one host', async () => {
+  it('groups repeated detections on one host under its first incident, and escalates that one', async () => {
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await triaged(t, await detect({ host: 'WS-0042', name: `Suspicious process ${i}` })));
-    expect(results.map((i) => [i.severity, i.triage_runs[0].escalated])).toEqual([
-      ['high', false],
-      ['high', false],
-      ['critical', true],
-    ]);
     expect(results.map((i) => i.triage_runs[0].steps.find((s: any) => s.step === 'host_history').evidence.detections)).toEqual([1, 2, 3]);
-    const third = await incidentWhen(t, results[2].id, (i) => i.assignee !== null);
-    expect(third).toMatchObject({ assignee: 'ir-oncall' });
-    expect(third.triage_runs[0].reasons).toContain('3 detections on WS-0042 within 60 min (+30)');
+    const [first, second, third] = results;
+    // The later detections are the first incident's duplicates, as a phishing campaign's later emails are.
+    for (const member of [second, third]) {
+      const closed = await incidentWhen(t, member.id, (i) => i.status === 'closed');
+      expect(closed).toMatchObject({ close_reason: 'duplicate', duplicate_of: first.id });
+      expect(closed.triage_runs[0].steps.find((s: any) => s.step === 'host_history').outcome).toBe('member_of_host_group');
+    }
+    // The first is triaged again with them, counts three detections, escalates and is routed.
+    const grouped = await incidentWhen(t, first.id, (i) => i.assignee !== null && i.related_count === 3);
+    expect(grouped).toMatchObject({ status: 'open', severity: 'critical', assignee: 'ir-oncall' });
+    const last = grouped.triage_runs.at(-1);
+    expect(last).toMatchObject({ escalated: true, trigger: expect.stringMatching(/^linked:/) });
+    expect(last.reasons).toContain('3 detections on WS-0042 within 60 min (+30)');
+  });
+
+  it('re-runs triage on demand as a new run, with the settings in force now', async () => {
+    const id = await detect({ host: 'WS-0077', sha256: 'a'.repeat(64) });
+    const before = await triaged(t, id);
+    expect(before.verdict).toBe('suspicious');
+    const blocked = await t.request('POST', '/api/organisations/default/triage-settings/entries', { list: 'block.hashes', value: 'a'.repeat(64) });
+    expect(blocked.status).toBe(200);
+    const rerun = await t.request('POST', `/api/incidents/${before.number}/triage`);
+    expect(rerun).toMatchObject({ status: 202, body: { incident_id: id, incident_number: before.number, status: 'started', run_id: expect.any(String) } });
+    const after = await triaged(t, id, 2);
+    expect(after.triage_runs).toHaveLength(2);
+    expect(after.triage_runs[1]).toMatchObject({ run_id: rerun.body.run_id, trigger: expect.stringMatching(/^manual:/), verdict: 'malicious' });
+    expect(after.triage_runs[1].reasons).toContain(`blocked hash ${'a'.repeat(64)} (+60)`);
+    expect(after).toMatchObject({ verdict: 'malicious' });
+    expect((await t.request('POST', '/api/incidents/INC-1999-9999/triage')).status).toBe(404);
   });
 
   it("stops for a project whose monitoring is paused, while its alerts are still recorded", async () => {

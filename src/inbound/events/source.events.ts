@@ -13,6 +13,11 @@ export interface SourceSettings {
   projectId: string | null;
   /** sync: processed while the sender waits (202 accepted); async: always answered 202 queued. */
   mode: 'sync' | 'async';
+  /**
+   * Requests per TW_RATE_LIMIT_WINDOW this source may send, instead of TW_WEBHOOK_RATE_LIMIT; 0: no limit.
+   * Absent or null: the instance default (absent in events written before it existed).
+   */
+  rateLimit?: number | null;
   /** config: declared in TW_CONFIG's file, which is then the only place to change it. */
   managedBy: 'api' | 'config';
 }

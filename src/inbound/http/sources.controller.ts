@@ -14,6 +14,7 @@ import { OrganisationsProjection } from '../../organisations/projections/organis
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
 import { sourceNotFound, type SourceCommandResult } from '../commands/source.handlers';
 import { SOURCES_PROJECTION, SourcesProjection, type SourceView } from '../projections/sources.projection';
+import { REJECTED_PER_SOURCE, RejectedWebhooks } from '../receiving/rejected-webhooks';
 import { signatureHeader } from '../signature';
 import { activeSecrets } from '../source.aggregate';
 import { generateSourceSecret, openSourceSecret } from '../source-secrets';
@@ -21,6 +22,7 @@ import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings, settingsChanges, type Settin
 import {
   RegisteredSourceDto,
   RegisterSourceDto,
+  RejectedWebhookDto,
   RotatedSecretDto,
   RotateSecretDto,
   SourceDto,
@@ -44,6 +46,7 @@ export class SourcesController {
     private readonly organisations: OrganisationsProjection,
     private readonly access: OrganisationAccess,
     private readonly readSide: ReadSideRunner,
+    private readonly rejections: RejectedWebhooks,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
@@ -81,6 +84,21 @@ export class SourcesController {
   @ApiErrors(400, 401, 403, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): SourceDto {
     return this.toDto(this.find(principal, name, query));
+  }
+
+  @Get(':source/rejected')
+  @RequireScope('read')
+  @ApiOperation({
+    summary: 'Requests that passed the signature check but were refused for their content, newest first',
+    description:
+      `What a tool sent that was refused (not JSON, not alerts, too many alerts, invalid text), with the reason, so it can ` +
+      `be fixed at the sender. Kept in memory on this instance only, never in the event log: at most ${REJECTED_PER_SOURCE} ` +
+      'per source, gone on restart.',
+  })
+  @ApiOkResponse({ type: RejectedWebhookDto, isArray: true })
+  @ApiErrors(400, 401, 403, 404)
+  rejected(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): RejectedWebhookDto[] {
+    return this.rejections.list(this.find(principal, name, query).stream);
   }
 
   @Patch(':source')
@@ -203,6 +221,7 @@ export class SourcesController {
       severity_mapping: settings.severityMapping,
       project_id: settings.projectId,
       mode: settings.mode,
+      rate_limit: settings.rateLimit ?? null,
       managed_by: settings.managedBy,
       secrets: activeSecrets(source.secrets, Date.now()).map((s) => ({ id: s.id, created_at: s.createdAt, expires_at: s.expiresAt })),
       created_at: source.createdAt,

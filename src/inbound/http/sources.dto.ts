@@ -4,6 +4,7 @@ import { SEVERITIES } from '../normalizers';
 import { SOURCE_NAME } from '../source.aggregate';
 import {
   IsSeverityMapping,
+  MAX_SOURCE_RATE_LIMIT,
   MAX_GRACE_PERIOD_SECONDS,
   PLAYBOOK,
   SECRET_MAX_LENGTH,
@@ -48,6 +49,16 @@ export class SourceSettingsDto implements SettingsInput {
   @ApiPropertyOptional({ enum: SOURCE_MODES, default: 'sync', description: 'async: every request is answered 202 queued and processed in the background' })
   @ValidateIf(given) @IsIn(SOURCE_MODES)
   mode?: (typeof SOURCE_MODES)[number];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_SOURCE_RATE_LIMIT,
+    description: 'Requests per TW_RATE_LIMIT_WINDOW (default 1m) this source may send, counted per instance; 0: no limit; null: the instance default TW_WEBHOOK_RATE_LIMIT',
+  })
+  @IsOptional() @IsInt() @Min(0) @Max(MAX_SOURCE_RATE_LIMIT)
+  rate_limit?: number | null;
 }
 
 export class RegisterSourceDto extends SourceSettingsDto {
@@ -97,6 +108,8 @@ export class SourceDto {
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string', enum: [...SEVERITIES] } }) severity_mapping: Record<string, string>;
   @ApiProperty({ type: String, format: 'uuid', nullable: true }) project_id: string | null;
   @ApiProperty({ enum: SOURCE_MODES }) mode: string;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Requests per TW_RATE_LIMIT_WINDOW; 0: no limit; null: the instance default' })
+  rate_limit: number | null;
   @ApiProperty({ enum: ['api', 'config'], description: 'config: declared in the TW_CONFIG file, and changed only there' }) managed_by: string;
   @ApiProperty({ type: SourceSecretDto, isArray: true, description: 'The secrets that verify now, never their values; the current one last' })
   secrets: SourceSecretDto[];
@@ -125,4 +138,18 @@ export class TestEventHeadersDto {
 export class TestEventDto {
   @ApiProperty({ description: 'The exact bytes to post (a JSON text with event_type "test")' }) body: string;
   @ApiProperty({ type: TestEventHeadersDto, description: 'Valid for five minutes' }) headers: TestEventHeadersDto;
+}
+
+/** GET /api/webhooks/:source/rejected: an authenticated request refused for its content. */
+export class RejectedWebhookDto {
+  @ApiProperty({ format: 'date-time' }) received_at: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The X-Request-Id the refusal was answered with' }) request_id: string | null;
+  @ApiProperty({ example: 'invalid_payload' }) code: string;
+  @ApiProperty({ example: 'Payload must be a JSON object or a non-empty array of objects, not null' }) message: string;
+  @ApiProperty({ type: String, nullable: true }) content_type: string | null;
+  @ApiProperty({ description: 'Bytes' }) size: number;
+  @ApiProperty() body_sha256: string;
+  @ApiProperty({ description: 'The start of the body (2,048 characters), as text, or base64 when the body is not UTF-8' }) body_excerpt: string;
+  @ApiProperty({ enum: ['utf8', 'base64'] }) body_encoding: string;
+  @ApiProperty() body_truncated: boolean;
 }

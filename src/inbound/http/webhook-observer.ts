@@ -27,8 +27,8 @@ export function noteWebhook(request: FastifyRequest, note: WebhookNote): void {
   request.webhookNote = note;
 }
 
-/** Refusals that Fastify answers before the route runs. */
-const FRAMEWORK_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type' };
+/** Refusals that Fastify (or the rate limit) answers before the route runs. */
+const FRAMEWORK_CODES: Record<number, string> = { 413: 'payload_too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 
 /**
  * Counts and logs every answer of POST /api/webhooks/:source — the refusals Fastify makes before the route

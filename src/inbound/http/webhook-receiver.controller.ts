@@ -66,11 +66,12 @@ export class WebhookReceiverController {
     description: 'accepted (processed: the incident it opened or updated) or queued (async source, or the synchronous path is saturated)',
     schema: { oneOf: [{ $ref: getSchemaPath(WebhookAcceptedDto) }, { $ref: getSchemaPath(WebhookQueuedDto) }] },
   })
-  @refusal(400, 'invalid_payload: the body is not JSON, is nested deeper than 64 levels, or holds no alert')
+  @refusal(400, 'invalid_payload: the body is not JSON, is nested deeper than 64 levels, holds an unpaired surrogate (\\ud800), or is neither an object nor a non-empty array of objects')
   @refusal(401, 'timestamp_expired: X-Webhook-Timestamp missing, not Unix seconds, or more than 5 minutes off; invalid_signature: no active secret of the source signed this request')
   @refusal(404, "unknown_source: no source of that name is registered")
-  @refusal(413, 'payload_too_large: the body exceeds TW_BODY_LIMIT')
+  @refusal(413, 'payload_too_large: the body exceeds TW_BODY_LIMIT; too_many_alerts: more alerts than TW_WEBHOOK_MAX_ALERTS in one request')
   @refusal(415, 'unsupported_media_type: the body is not application/json')
+  @refusal(429, 'rate_limited: the source sent more than its rate limit in the window; Retry-After and RateLimit-* say when to retry')
   async receive(
     @Req() request: FastifyRequest,
     @Param('source') source: string,
@@ -85,6 +86,7 @@ export class WebhookReceiverController {
         body: request.rawBody ?? Buffer.alloc(0),
         contentType: request.headers['content-type'],
         userAgent: request.headers['user-agent'],
+        requestId: request.id,
       });
       noteWebhook(request, { answer: result.answer, test: result.test, replay: result.replay });
       return result.answer;

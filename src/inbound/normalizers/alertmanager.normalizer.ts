@@ -1,13 +1,15 @@
 import { isIP } from 'node:net';
 import { normalizeFallback } from './fallback.normalizer';
 import { indicatorCollector } from './indicators';
+import { elasticAlertsOf, isGrafanaPayload } from './shapes';
 import { rawSeverity, resolveSeverity, severityFromWord } from './severity';
 import { occurredAt } from './time';
 import type { JsonRecord, NormalizeContext, NormalizedAlert, VendorNormalizer } from './types';
 import { buildAlert, derivedId, firstText, isRecord, text, title } from './values';
 
 /**
- * Prometheus Alertmanager webhook (version "4"; Grafana's webhook contact point sends the same shape):
+ * Prometheus Alertmanager webhook (version "4"; Grafana's webhook contact point sends a superset of it, which
+ * grafana.normalizer.ts takes, so this one refuses payloads with Grafana's own fields):
  * one alert per item of `alerts`. The fingerprint is Alertmanager's hash of the label set and stays the same
  * from firing to resolved, so a resolved item finds the incident its firing item opened; without one the id
  * is derived from the labels alone, for the same reason. labels.severity is a convention, not a schema:
@@ -18,7 +20,9 @@ function matches(payload: unknown): payload is JsonRecord {
     isRecord(payload) &&
     Array.isArray(payload.alerts) &&
     payload.alerts.length > 0 &&
-    (Object.hasOwn(payload, 'groupKey') || Object.hasOwn(payload, 'version'))
+    (Object.hasOwn(payload, 'groupKey') || Object.hasOwn(payload, 'version')) &&
+    !isGrafanaPayload(payload) &&
+    elasticAlertsOf(payload) === undefined
   );
 }
 
@@ -26,7 +30,7 @@ function matches(payload: unknown): payload is JsonRecord {
  * Label and annotation names are the sender's: built with fromEntries (own data properties), a label named
  * `__proto__` stays a label instead of being handed to the prototype setter.
  */
-function stringRecord(value: unknown): Record<string, string> {
+export function stringRecord(value: unknown): Record<string, string> {
   if (!isRecord(value)) return {};
   return Object.fromEntries(
     Object.entries(value).flatMap(([key, child]) => {

@@ -1,5 +1,6 @@
 import { indicatorCollector } from './indicators';
 import { rawSeverity, resolveSeverity, severityFromAny } from './severity';
+import { isTheHiveAlert } from './shapes';
 import { occurredAt } from './time';
 import type { JsonRecord, NormalizeContext, NormalizedAlert, VendorNormalizer } from './types';
 import { buildAlert, derivedId, firstText, isRecord, record, text, title } from './values';
@@ -10,7 +11,8 @@ import { buildAlert, derivedId, firstText, isRecord, record, text, title } from 
  * title/category/host/user are optional: read from data, then from data.details.
  */
 function matches(payload: unknown): payload is JsonRecord {
-  return isRecord(payload) && text(payload.event_type) !== undefined && isRecord(payload.data);
+  // A TheHive-style alert is the richer cousin: its own normalizer takes it even when it also looks like this.
+  return isRecord(payload) && text(payload.event_type) !== undefined && isRecord(payload.data) && !isTheHiveAlert(payload);
 }
 
 function normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[] {

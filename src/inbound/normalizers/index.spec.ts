@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { VENDOR_FORMATS, detectFormat, normalize, type NormalizeContext, type VendorFormat } from './index';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VENDOR_FORMATS, detectFormat, matchingFormats, normalize, type NormalizeContext, type VendorFormat } from './index';
+
+const FIXTURE_DIR = join(__dirname, '../../../test/fixtures/vendors');
+const vendorPayload = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURE_DIR, `${name}.json`), 'utf8'));
+/** Fixture file prefix → the format its payload is documented as. */
+const FIXTURE_FORMAT = new Map<string, VendorFormat>([
+  ['alertmanager', 'alertmanager'], ['chronicle', 'chronicle'], ['crowdstrike', 'crowdstrike'], ['defender', 'defender_o365'],
+  ['elastic', 'elastic'], ['generic', 'generic'], ['grafana', 'grafana'], ['opsgenie', 'opsgenie'], ['pagerduty', 'pagerduty'],
+  ['sentinel', 'sentinel'], ['splunk', 'splunk'], ['thehive', 'thehive'],
+]);
 
 const ctx: NormalizeContext = { receivedAt: new Date('2024-06-01T12:00:00.000Z') };
 
@@ -56,6 +67,12 @@ const seed = {
     dedup_key: 'web-1/down',
     payload: { summary: 'web-1 is down', source: 'web-1', severity: 'error' },
   },
+  sentinel: vendorPayload('sentinel-incident'),
+  elastic: vendorPayload('elastic-detection'),
+  chronicle: vendorPayload('chronicle-detection'),
+  grafana: vendorPayload('grafana-firing'),
+  opsgenie: vendorPayload('opsgenie-create'),
+  thehive: vendorPayload('thehive-alert'),
 } satisfies Record<VendorFormat, unknown>;
 
 const graphAlert = {
@@ -69,6 +86,27 @@ const graphAlert = {
 };
 
 describe('format detection', () => {
+  it.each(readdirSync(FIXTURE_DIR).filter((file) => file.endsWith('.json')).map((file) => file.replace(/\.json$/, '')))(
+    'fits the %s fixture to exactly one format, the one it is documented as',
+    (fixture) => {
+      const expected = FIXTURE_FORMAT.get(fixture.split('-')[0] ?? '');
+      expect(matchingFormats(vendorPayload(fixture))).toEqual(expected === undefined ? [] : [expected]);
+    },
+  );
+
+  it('gives overlapping shapes to one format: Grafana over Alertmanager, TheHive over generic, Elastic over Alertmanager', () => {
+    const grafana = vendorPayload('grafana-firing') as Record<string, unknown>;
+    // Grafana's payload is Alertmanager's plus orgId and per-alert links and values: any one of them decides.
+    expect(matchingFormats(grafana)).toEqual(['grafana']);
+    const { orgId: _orgId, ...withoutOrg } = grafana;
+    expect(matchingFormats(withoutOrg)).toEqual(['grafana']);
+    expect(matchingFormats(vendorPayload('alertmanager-firing'))).toEqual(['alertmanager']);
+    const hive = { ...(vendorPayload('thehive-alert') as object), event_type: 'security_alert', data: { alert_id: 'x' } };
+    expect(matchingFormats(hive)).toEqual(['thehive']);
+    const elastic = { ...(vendorPayload('elastic-detection') as object), version: '4', groupKey: 'g' };
+    expect(matchingFormats(elastic)).toEqual(['elastic']);
+  });
+
   it.each(Object.entries(seed))('recognises the %s example', (format, payload) => {
     expect(detectFormat(payload)).toBe(format);
   });

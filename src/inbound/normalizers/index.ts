@@ -1,10 +1,16 @@
 import { alertmanagerNormalizer } from './alertmanager.normalizer';
+import { chronicleNormalizer } from './chronicle.normalizer';
 import { crowdstrikeNormalizer } from './crowdstrike.normalizer';
 import { defenderO365Normalizer } from './defender-o365.normalizer';
+import { elasticNormalizer } from './elastic.normalizer';
 import { normalizeFallback } from './fallback.normalizer';
 import { genericNormalizer } from './generic.normalizer';
+import { grafanaNormalizer } from './grafana.normalizer';
+import { opsgenieNormalizer } from './opsgenie.normalizer';
 import { pagerdutyNormalizer } from './pagerduty.normalizer';
+import { sentinelNormalizer } from './sentinel.normalizer';
 import { splunkNormalizer } from './splunk.normalizer';
+import { thehiveNormalizer } from './thehive.normalizer';
 import { VENDOR_FORMATS, type NormalizeContext, type NormalizedAlert, type VendorFormat, type VendorNormalizer } from './types';
 
 export * from './types';
@@ -12,12 +18,23 @@ export { extractIndicators } from './indicators';
 
 const NORMALIZERS: Readonly<Record<VendorFormat, VendorNormalizer>> = {
   crowdstrike: crowdstrikeNormalizer,
+  sentinel: sentinelNormalizer,
+  elastic: elasticNormalizer,
+  chronicle: chronicleNormalizer,
+  grafana: grafanaNormalizer,
   alertmanager: alertmanagerNormalizer,
   pagerduty: pagerdutyNormalizer,
+  opsgenie: opsgenieNormalizer,
   splunk: splunkNormalizer,
   defender_o365: defenderO365Normalizer,
+  thehive: thehiveNormalizer,
   generic: genericNormalizer,
 };
+
+/** Every format whose shape the payload has; exactly one for any vendor's payload (index.spec.ts). */
+export function matchingFormats(payload: unknown): VendorFormat[] {
+  return VENDOR_FORMATS.filter((format) => NORMALIZERS[format].matches(payload));
+}
 
 export function isVendorFormat(value: unknown): value is VendorFormat {
   return typeof value === 'string' && (VENDOR_FORMATS as readonly string[]).includes(value);

@@ -29,7 +29,13 @@ const FIXTURES: [string, unknown][] = readdirSync(FIXTURE_DIR)
 
 const FORMAT_OF: Record<string, VendorFormat | 'auto'> = {
   alertmanager: 'alertmanager',
+  chronicle: 'chronicle',
   crowdstrike: 'crowdstrike',
+  elastic: 'elastic',
+  grafana: 'grafana',
+  opsgenie: 'opsgenie',
+  sentinel: 'sentinel',
+  thehive: 'thehive',
   defender: 'defender_o365',
   generic: 'generic',
   pagerduty: 'pagerduty',
@@ -137,6 +143,159 @@ const MAPPED: Record<string, (v: string) => unknown> = {
       }),
     ]),
   ),
+  ...Object.fromEntries(
+    ['Create', 'Update'].map((eventType) => [
+      `sentinel ${eventType}`,
+      (v: string) => ({
+        eventUniqueId: v,
+        objectSchemaType: 'Incident',
+        objectEventType: eventType,
+        object: {
+          id: v,
+          name: v,
+          type: 'Microsoft.SecurityInsights/Incidents',
+          properties: {
+            title: v,
+            description: v,
+            severity: v,
+            status: v,
+            incidentNumber: v,
+            providerIncidentId: v,
+            firstActivityTimeUtc: v,
+            createdTimeUtc: v,
+            additionalData: { tactics: [v], [v]: v },
+            relatedEntities: ['Host', 'Account', 'Ip', 'Url', 'FileHash', 'DnsResolution', 'Mailbox', 'MailMessage', v].map((kind) => ({
+              kind,
+              properties: {
+                hostName: v, dnsDomain: v, netBiosName: v, friendlyName: v, accountName: v, upnSuffix: v, ntDomain: v, address: v,
+                url: v, hashValue: v, domainName: v, mailboxPrimaryAddress: v, upn: v, sender: v, p1Sender: v, p2Sender: v, senderIP: v, [v]: v,
+              },
+            })),
+          },
+        },
+      }),
+    ]),
+  ),
+  'sentinel object only': (v) => ({ type: 'Microsoft.SecurityInsights/Incidents', name: v, properties: { title: v, severity: v, status: 'Closed' } }),
+  elastic: (v) => {
+    const alert = {
+      '_id': v,
+      '@timestamp': v,
+      'kibana.alert.uuid': v,
+      'kibana.alert.rule.uuid': v,
+      'kibana.alert.rule.name': v,
+      'kibana.alert.rule.type': v,
+      'kibana.alert.severity': v,
+      'kibana.alert.risk_score': v,
+      'kibana.alert.original_time': v,
+      'kibana.alert.reason': v,
+      'kibana.alert.rule.threat': [{ tactic: { name: v } }],
+      host: { name: v, hostname: v },
+      'user.name': v,
+      user: { email: v },
+      dns: { question: { name: v } },
+      'url.full': v,
+      url: { domain: v },
+      email: { from: { address: v } },
+      [v]: v,
+    };
+    return { rule: { id: v, name: v, type: v, severity: v, risk_score: v, [v]: v }, alerts: [alert, { kibana: { alert: { rule: { name: v } } }, [v]: v }, v] };
+  },
+  'elastic context': (v) => ({ context: { rule: { name: v, id: v }, alerts: [{ 'kibana.alert': { 'rule.name': v, severity: v }, 'host.name': v }] } }),
+  chronicle: (v) => {
+    const detection = {
+      type: v,
+      id: v,
+      createdTime: v,
+      detectionTime: v,
+      timeWindow: { startTime: v, endTime: v },
+      detection: [
+        {
+          ruleName: v,
+          ruleId: v,
+          ruleVersion: v,
+          ruleType: v,
+          severity: v,
+          riskScore: v,
+          ruleLabels: [{ key: 'severity', value: v }, { key: 'tactic', value: v }, { key: v, value: v }],
+          outcomes: [{ key: 'risk_score', value: v }, { key: 'hostname', value: v }, { key: 'user', value: v }, { key: v, value: v }],
+          detectionFields: [{ key: v, value: v }],
+        },
+      ],
+      collectionElements: [
+        {
+          label: v,
+          references: [
+            {
+              event: {
+                metadata: { eventTimestamp: v },
+                principal: { hostname: v, asset: { hostname: v }, ip: [v], user: { userid: v, emailAddresses: [v] } },
+                target: { hostname: v, user: { userid: v } },
+                network: { dns: { questions: [{ name: v }, v] } },
+                [v]: v,
+              },
+            },
+            v,
+          ],
+        },
+        v,
+      ],
+    };
+    return { detections: [detection, v, { detection: [{ ruleName: v }] }] };
+  },
+  grafana: (v) => ({
+    receiver: v,
+    status: v,
+    orgId: v,
+    state: v,
+    title: v,
+    message: v,
+    groupKey: v,
+    commonLabels: { alertname: v, severity: v, [v]: v },
+    commonAnnotations: { summary: v, [v]: v },
+    alerts: [
+      {
+        status: v,
+        labels: { alertname: v, severity: v, category: v, grafana_folder: v, host: v, hostname: v, instance: v, [v]: v },
+        annotations: { summary: v, runbook_url: v, [v]: v },
+        startsAt: v,
+        endsAt: v,
+        fingerprint: v,
+        values: { [v]: v },
+        valueString: v,
+        dashboardURL: v,
+        panelURL: v,
+        silenceURL: v,
+      },
+      { status: 'resolved', labels: { instance: v }, values: {}, startsAt: v, endsAt: v },
+      v,
+    ],
+  }),
+  ...Object.fromEntries(
+    ['Create', 'Acknowledge', 'Close', 'AddNote'].map((action) => [
+      `opsgenie ${action}`,
+      (v: string) => ({
+        action,
+        integrationId: v,
+        integrationName: v,
+        source: { name: v, type: v },
+        alert: { alertId: v, alias: v, tinyId: v, message: v, description: v, priority: v, entity: v, createdAt: v, updatedAt: v, details: { host: v, hostname: v, user: v, username: v, [v]: v }, tags: [v] },
+      }),
+    ]),
+  ),
+  'opsgenie, action too': (v) => ({ action: v, integrationId: v, alert: { alertId: v, message: v, priority: v } }),
+  thehive: (v) => ({
+    type: v,
+    source: v,
+    sourceRef: v,
+    title: v,
+    description: v,
+    severity: v,
+    date: v,
+    tags: [v],
+    observables: ['ip', 'domain', 'fqdn', 'url', 'mail', 'hash', 'hostname', 'user', v].map((dataType) => ({ dataType, data: v, message: v })),
+  }),
+  'thehive artifacts': (v) => ({ type: v, source: v, sourceRef: v, artifacts: [{ dataType: v, data: v }, v] }),
   'pagerduty, event_action too': (v) => ({ event_action: v, dedup_key: v, payload: { severity: v, summary: v } }),
   splunk: (v) => ({
     sid: v,

@@ -50,7 +50,7 @@ describe('Splunk normalizer', () => {
     expect(normalize(seedAlert)).toEqual([
       {
         vendor: 'splunk',
-        vendor_alert_id: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        vendor_alert_id: 'splunk:Failed Login Alert:server-01',
         title: 'Failed Login Alert',
         severity: 'medium',
         raw_severity: null,
@@ -62,6 +62,24 @@ describe('Splunk normalizer', () => {
         normalization: 'vendor',
       },
     ]);
+  });
+
+  it('keys repeats by saved search and host, not by the sid Splunk changes on every run', () => {
+    const run = (sid: string, host: string) => normalize({ ...seedAlert, sid, result: { ...seedAlert.result, host } })[0]?.vendor_alert_id;
+    expect(run('scheduler__admin__search__RMD5aa_at_1705320000_1', 'server-01')).toBe(run('scheduler__admin__search__RMD5aa_at_1705320300_2', 'server-01'));
+    expect(run('scheduler__admin__search__RMD5aa_at_1705320000_1', 'SERVER-01')).toBe(run('x', 'server-01'));
+    expect(run('same-sid', 'server-01')).not.toBe(run('same-sid', 'server-02'));
+    expect(normalize({ ...seedAlert, search_name: 'Other search' })[0]?.vendor_alert_id).toBe('splunk:Other search:server-01');
+    // dest stands in for a result without host (CIM data models name the affected machine so).
+    expect(normalize({ search_name: 'S', result: { dest: 'fw-01' } })[0]?.vendor_alert_id).toBe('splunk:S:fw-01');
+  });
+
+  it('keys by the field the source names instead of the host', () => {
+    const payload = { ...seedAlert, result: { ...seedAlert.result, user: ['jdoe', 'x'], src_ip: '203.0.113.50' } };
+    expect(normalize(payload, { ...ctx, dedupField: 'user' })[0]?.vendor_alert_id).toBe('splunk:Failed Login Alert:jdoe');
+    expect(normalize(payload, { ...ctx, dedupField: 'src_ip' })[0]?.vendor_alert_id).toBe('splunk:Failed Login Alert:203.0.113.50');
+    // A field the result does not have (own keys only: never an inherited member) keys by the search alone.
+    expect(normalize(payload, { ...ctx, dedupField: 'constructor' })[0]?.vendor_alert_id).toBe('splunk:Failed Login Alert:');
   });
 
   it("titles an alert without search_name 'Splunk alert' and keys it by sid", () => {

@@ -7,9 +7,25 @@ export type Severity = (typeof SEVERITIES)[number];
 
 /**
  * Formats a source can be configured with; 'auto' (see index.ts) detects one of them, trying them in this order
- * (most distinctive shape first, the loosest — generic — last).
+ * (most distinctive shape first, the loosest — generic — last). Formats whose payloads overlap refuse each
+ * other's (shapes.ts): Grafana's webhook is a superset of Alertmanager's, so grafana comes first and alertmanager
+ * refuses Grafana's fields; a TheHive-style alert is taken by thehive before generic, which refuses it. Every
+ * vendor payload therefore fits exactly one format, and the order only matters for made-up hybrids.
  */
-export const VENDOR_FORMATS = ['crowdstrike', 'alertmanager', 'pagerduty', 'splunk', 'defender_o365', 'generic'] as const;
+export const VENDOR_FORMATS = [
+  'crowdstrike',
+  'sentinel',
+  'elastic',
+  'chronicle',
+  'grafana',
+  'alertmanager',
+  'pagerduty',
+  'opsgenie',
+  'splunk',
+  'defender_o365',
+  'thehive',
+  'generic',
+] as const;
 export type VendorFormat = (typeof VENDOR_FORMATS)[number];
 
 /**
@@ -54,6 +70,11 @@ export interface NormalizeContext {
   severityMapping?: Readonly<Record<string, Severity>>;
   /** When the payload has no (recognisable) severity; 'medium' when unset. */
   defaultSeverity?: Severity;
+  /**
+   * A field of the vendor's result that tells repeats apart, for vendors whose dedup key includes one (Splunk:
+   * instead of the result's host). Unset: the vendor's documented default.
+   */
+  dedupField?: string;
 }
 
 export type JsonRecord = Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { JsonRecord, NormalizedAlert } from './types';
+import { truncateText } from '../../http/text';
 
 export function isRecord(value: unknown): value is JsonRecord {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -67,7 +68,7 @@ const MAX_TITLE = 256;
 /** Titles are for people and list views; a whole log line as a title helps nobody, so long ones are cut. */
 export function title(value: string): string {
   const oneLine = value.replace(/\s+/g, ' ').trim();
-  return oneLine.length <= MAX_TITLE ? oneLine : `${oneLine.slice(0, MAX_TITLE - 1)}…`;
+  return truncateText(oneLine, MAX_TITLE);
 }
 
 export type AlertInput = Omit<NormalizedAlert, 'host' | 'user'> & { host?: string | undefined; user?: string | undefined };

@@ -19,6 +19,7 @@ import { checkTimestamp, parseSignatureHeader, verifySignature, type TimestampVe
 import { activeSecrets } from '../source.aggregate';
 import { openSourceSecret } from '../source-secrets';
 import { AlertProcessor, causeOf } from './alert-processor';
+import { RejectedWebhooks } from './rejected-webhooks';
 
 export interface InboundRequest {
   source: string;
@@ -27,6 +28,8 @@ export interface InboundRequest {
   body: Buffer;
   contentType: string | undefined;
   userAgent: string | undefined;
+  /** For the list of refused requests, so a refusal can be matched with the sender's logs. */
+  requestId?: string;
 }
 
 /** The answer, and what the route's metrics and log record say about it. */
@@ -51,7 +54,22 @@ const TEST_EVENT_ANSWER: AcceptedAnswer = {
 
 /** `{"event_type":"test", ...}`: the seed's test event, and the one POST /api/webhooks/:source/test-event signs. */
 function isTestEvent(payload: unknown): boolean {
-  return typeof payload === 'object' && payload !== null && !Array.isArray(payload) && (payload as Record<string, unknown>).event_type === 'test';
+  return isObject(payload) && payload.event_type === 'test';
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Every vendor sends an object (a batch is an object with an array inside) or, at most, an array of objects.
+ * Anything else — `null`, `42`, `"hello"`, `[]`, `[1, 2]` — is no alert, however well signed: refused rather
+ * than recorded as an "Unrecognised alert" incident.
+ */
+function checkShape(payload: unknown): void {
+  if (isObject(payload)) return;
+  if (Array.isArray(payload) && payload.length === 0) throw new AppError(400, 'invalid_payload', 'Payload contains no alerts');
+  if (Array.isArray(payload) && payload.every(isObject)) return;
+  const what = Array.isArray(payload) ? 'an array holding something else than objects' : payload === null ? 'null' : `a ${typeof payload}`;
+  throw new AppError(400, 'invalid_payload', `Payload must be a JSON object or a non-empty array of objects, not ${what}`);
 }
 
 /** The body as text when that is exact, else base64: see AlertReceived.body. */
@@ -80,6 +98,7 @@ export class WebhookReceiver {
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly rejected: RejectedWebhooks,
   ) {}
 
   async receive(request: InboundRequest): Promise<ReceiveResult> {
@@ -95,13 +114,28 @@ export class WebhookReceiver {
       throw new AppError(401, 'invalid_signature', 'Webhook signature verification failed');
     }
 
-    const payload = parseJsonBody(request.body, 'invalid_payload');
-    if (Array.isArray(payload) && payload.length === 0) throw new AppError(400, 'invalid_payload', 'Payload contains no alerts');
-    // Verified and answered, never recorded: a connectivity check is not an alert, and must not become an incident.
-    if (isTestEvent(payload)) return { answer: TEST_EVENT_ANSWER, test: true, replay: false };
-
     const receivedAt = new Date(now);
     const settings = source.settings;
+    let alerts: ReturnType<typeof normalize>;
+    try {
+      const payload = parseJsonBody(request.body, 'invalid_payload');
+      checkShape(payload);
+      // Verified and answered, never recorded: a connectivity check is not an alert, and must not become an incident.
+      if (isTestEvent(payload)) return { answer: TEST_EVENT_ANSWER, test: true, replay: false };
+      alerts = normalize(payload, settings.format, { receivedAt, severityMapping: settings.severityMapping });
+      if (alerts.length > this.config.webhookMaxAlerts) {
+        throw new AppError(
+          413,
+          'too_many_alerts',
+          `A request may carry at most ${this.config.webhookMaxAlerts} alerts (TW_WEBHOOK_MAX_ALERTS); this one has ${alerts.length}: split the batch`,
+        );
+      }
+    } catch (error) {
+      // Authenticated, refused for its content: kept (in memory, outside the event log) for the operator to see.
+      if (error instanceof AppError) this.rejected.record(source.stream, error, request);
+      throw error;
+    }
+
     const queued = settings.mode === 'async' || this.inFlight >= this.config.webhookSyncLimit;
     const body = verbatim(request.body);
     const received = new AlertReceived(
@@ -118,7 +152,7 @@ export class WebhookReceiver {
       body.encoding,
       createHash('sha256').update(request.body).digest('hex'),
       settings.format,
-      normalize(payload, settings.format, { receivedAt, severityMapping: settings.severityMapping }),
+      alerts,
     );
     if (queued) return this.record(received);
     // Counted from the decision on (nothing above awaited), so simultaneous requests cannot all slip under the limit.

@@ -11,7 +11,9 @@ import { EVENT_STORE, type EventStore, type RecordedEvent } from '../../event-st
 import { StreamNotFound } from '../../event-store/event-store.errors';
 import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
 import { invalidRequest, notFound } from '../../http/app-error';
+import { StartTriage, type StartTriageOutcome } from '../../triage/commands/triage.commands';
 import { triageReport } from '../../triage/triage-report';
+import { randomUUID } from 'node:crypto';
 import { ChangeIncident } from '../commands/change-incident.command';
 import type { ChangeOutcome } from '../commands/change-incident.handler';
 import { incidentStream, type IncidentChange } from '../incident.aggregate';
@@ -30,6 +32,7 @@ import {
   SourceStatsDto,
   StatisticsQuery,
   TimelineEntryDto,
+  TriageRerunDto,
   VerifyIncidentDto,
 } from './incidents.dto';
 
@@ -223,6 +226,20 @@ export class IncidentsController {
     @Body() body: ReopenIncidentDto,
   ): Promise<IncidentDetailDto> {
     return this.change(principal, idOrNumber, query, { action: 'reopen', note: body?.note ?? null });
+  }
+
+  @Post(':incident/triage')
+  @HttpCode(202)
+  @RequireScope('incidents:write')
+  @ApiOperation({
+    summary: "Run the incident's playbook again, as a new run (with the organisation's current settings); the run goes on in the background",
+  })
+  @ApiResponse({ status: 202, type: TriageRerunDto })
+  @ApiErrors(401, 403, 404)
+  async triage(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<TriageRerunDto> {
+    const incident = this.find(principal, idOrNumber, query);
+    const outcome = await this.commands.execute<StartTriage, StartTriageOutcome>(new StartTriage(incident.id, `manual:${randomUUID()}`));
+    return { incident_id: incident.id, incident_number: incident.number, run_id: outcome.started ? outcome.runId : null, status: outcome.reason };
   }
 
   private find(principal: Principal, idOrNumber: string, query: OrganisationQuery): IncidentView {

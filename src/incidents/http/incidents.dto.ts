@@ -248,3 +248,15 @@ export class ReopenIncidentDto {
   @IsOptional() @IsString() @MaxLength(2000)
   note?: string;
 }
+
+export class TriageRerunDto {
+  @ApiProperty({ format: 'uuid' }) incident_id: string;
+  @ApiProperty({ example: 'INC-2026-0001' }) incident_number: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The new run (in the incident\'s triage_runs once it starts), null when none was started' })
+  run_id: string | null;
+  @ApiProperty({
+    enum: ['started', 'run_pending', 'skipped', 'not_applicable', 'already_started'],
+    description: 'started; run_pending: a run waiting to start will judge the same facts; skipped: recorded as skipped (monitoring paused, or the playbook is unknown)',
+  })
+  status: string;
+}

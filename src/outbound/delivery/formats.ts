@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { SecurityEnvelope } from '../envelope';
 import { toEnvelope } from '../envelope';
 import type { WebhookFormat } from '../events/webhook.events';
+import { truncateText } from '../../http/text';
 
 export interface RenderContext {
   /** TW_PUBLIC_URL, for links back to the event; null leaves links out. */
@@ -57,7 +58,7 @@ const SEVERITY_LABEL: Record<SecurityEnvelope['severity'], string> = {
 
 /** Slack's mrkdwn needs only these three escaped. */
 const slackEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+const clip = (text: string, max: number) => truncateText(text, max);
 
 /**
  * Slack incoming webhook: `text` (the notification fallback Slack requires) and Block Kit `blocks` with the

@@ -50,6 +50,25 @@ describe('look-alike domains of protected domains', () => {
     expect(findLookalike('abc.com', PROTECTED)).toBeNull();
   });
 
+  it('finds the same name, or a homoglyph of it, under another public or private suffix (Public Suffix List)', () => {
+    expect(findLookalike('paypal.co.kr', PROTECTED)).toMatchObject({ protected: 'paypal.com', technique: 'other_suffix' });
+    expect(findLookalike('login.paypal.co.kr', PROTECTED)).toMatchObject({ technique: 'other_suffix' });
+    expect(findLookalike('paypa1.co.kr', PROTECTED)).toMatchObject({ protected: 'paypal.com', technique: 'homoglyph' });
+    expect(findLookalike('paypal.github.io', PROTECTED)).toMatchObject({ protected: 'paypal.com', technique: 'other_suffix' });
+    expect(findLookalike('example.com.au', PROTECTED)).toMatchObject({ protected: 'example.co.uk', technique: 'other_suffix' });
+    // A typo under another suffix is no match: it would make every common word's cousin a look-alike.
+    expect(findLookalike('apply.io', ['apple.com'])).toBeNull();
+    // Another site on the same private suffix is not the protected one's subdomain.
+    expect(findLookalike('evil.github.io', ['paypal.github.io'])).toBeNull();
+  });
+
+  it('folds every script the Unicode confusables data covers, not only Cyrillic and Greek', () => {
+    expect(findLookalike(domainToASCII('gօօgle.com'), ['google.com'])).toMatchObject({ technique: 'homoglyph', idn: true }); // Armenian oh
+    expect(findLookalike(domainToASCII('ꮯitibank.com'), ['citibank.com'])).toMatchObject({ technique: 'homoglyph', idn: true }); // Cherokee
+    expect(findLookalike(domainToASCII('аррӏе.com'), ['apple.com'])).toMatchObject({ technique: 'homoglyph', idn: true }); // Cyrillic palochka
+    expect(findLookalike('0ffice.com', ['office.com'])).toMatchObject({ technique: 'homoglyph' });
+  });
+
   it('finds a protected domain spelled out inside another one', () => {
     expect(findLookalike('paypal.com.secure-login.net', PROTECTED)).toMatchObject({ technique: 'embedded', protected: 'paypal.com' });
   });
@@ -64,6 +83,9 @@ describe('look-alike domains of protected domains', () => {
   it('reads registrable domains and skeletons', () => {
     expect(registrableDomain('a.b.paypal.com')).toBe('paypal.com');
     expect(registrableDomain('shop.example.co.uk')).toBe('example.co.uk');
+    expect(registrableDomain('a.paypal.co.kr')).toBe('paypal.co.kr');
+    expect(registrableDomain('paypal.github.io')).toBe('paypal.github.io');
+    expect(registrableDomain('localhost')).toBe('localhost');
     expect(skeleton('раураl.com')).toBe('paypal.com');
     expect(skeleton('vvell.corn')).toBe('well.com');
   });

@@ -1,4 +1,6 @@
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { getDomain, getDomainWithoutSuffix } from 'tldts';
+import unhomoglyph from 'unhomoglyph';
 
 /**
  * Look-alike domains of an organisation's protected domains, the way phishing senders register them:
@@ -7,11 +9,13 @@ import { domainToASCII, domainToUnicode } from 'node:url';
  *   `idn` is set when the domain itself holds non-ASCII characters;
  * - `edit_distance`: a registrable name within a small Damerau-Levenshtein distance (typos, a swapped pair, a
  *   changed top-level domain);
+ * - `other_suffix`: the same name, or a homoglyph of it, registered under another public suffix (`paypal.co.kr`,
+ *   `paypa1.co.kr`, the private suffix `paypal.github.io`), by the Public Suffix List (tldts);
  * - `embedded`: the protected domain spelled out as labels of another domain (`paypal.com.secure-login.net`).
  * The protected domain itself and its subdomains are never look-alikes.
  */
 
-export type LookalikeTechnique = 'homoglyph' | 'edit_distance' | 'embedded';
+export type LookalikeTechnique = 'homoglyph' | 'edit_distance' | 'other_suffix' | 'embedded';
 
 export interface LookalikeMatch {
   domain: string;
@@ -24,39 +28,51 @@ export interface LookalikeMatch {
   distance: number;
 }
 
-/** Characters that render like a Latin letter (or digit) in common fonts, folded onto it. A Map: it is keyed by the sender's text. */
-const CONFUSABLES: ReadonlyMap<string, string> = new Map(Object.entries({
-  // Cyrillic
-  а: 'a', в: 'b', е: 'e', ё: 'e', һ: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't',
-  у: 'y', х: 'x', ѕ: 's', ԁ: 'd', ԛ: 'q', ԝ: 'w', ӏ: 'l', ո: 'n', ս: 'u', օ: 'o',
-  // Greek
-  α: 'a', β: 'b', ε: 'e', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
-  // Latin look-alikes and digits
-  ı: 'i', ł: 'l', ɡ: 'g', ɑ: 'a', ǀ: 'l', ℓ: 'l', '0': 'o', '1': 'l', '3': 'e', '5': 's', '|': 'l',
-}));
+/**
+ * Look-alikes the Unicode confusables data (UTS #39, as unhomoglyph ships it) folds elsewhere than a reader of a
+ * lowercase domain would: it maps the Cyrillic palochka to `i`, but in a domain it passes for `l`. Applied after
+ * the library. A Map: it is keyed by the sender's text.
+ */
+const DOMAIN_FOLDS: ReadonlyMap<string, string> = new Map([['ӏ', 'l'], ['ǀ', 'l'], ['|', 'l']]);
+/** Letter pairs that read as one letter; the confusables data folds `m` to `rn` itself, these it leaves alone. */
 const SEQUENCES: readonly [RegExp, string][] = [
   [/rn/g, 'm'],
   [/vv/g, 'w'],
   [/cl/g, 'd'],
 ];
 
-/** Second-level suffixes under which the registrable name is the third label from the right. */
-const SECOND_LEVEL = new Set(['co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'com.br', 'com.cn', 'co.in', 'co.za', 'com.mx']);
+/** Public suffixes include private ones (github.io, blogspot.com): `paypal.github.io` is a site of its own. */
+const PSL_OPTIONS = { allowPrivateDomains: true } as const;
 
 export function normalizeDomain(domain: string): string {
   return domain.trim().toLowerCase().replace(/\.$/, '');
 }
 
-/** The registrable part: `login.paypal.com` → `paypal.com`, `shop.example.co.uk` → `example.co.uk`. */
+/**
+ * The registrable part by the Public Suffix List (tldts): `login.paypal.com` → `paypal.com`,
+ * `shop.example.co.uk` → `example.co.uk`, `paypal.github.io` stays itself. A name the list knows nothing of
+ * (a bare host, an IP) is returned as it is.
+ */
 export function registrableDomain(domain: string): string {
-  const labels = normalizeDomain(domain).split('.');
-  const keep = labels.length >= 3 && SECOND_LEVEL.has(labels.slice(-2).join('.')) ? 3 : 2;
-  return labels.slice(-keep).join('.');
+  const normalized = normalizeDomain(domain);
+  return getDomain(normalized, PSL_OPTIONS) ?? normalized;
 }
 
-/** Folds a (decoded) domain onto what it looks like: accents dropped, confusables and look-alike sequences replaced. */
+/** The registrable domain without its public suffix: `paypal` for `paypal.co.kr`, `paypal.github.io` and `paypal.com`. */
+export function registrableName(domain: string): string {
+  const normalized = normalizeDomain(domain);
+  return getDomainWithoutSuffix(normalized, PSL_OPTIONS) ?? normalized.split('.')[0] ?? normalized;
+}
+
+/**
+ * Folds a (decoded) domain onto what it looks like: accents dropped (NFKD), every character the Unicode
+ * confusables data knows replaced by its prototype (Cyrillic, Greek, Armenian, Cherokee, digits `1`/`0`, …),
+ * then look-alike letter pairs.
+ */
 export function skeleton(unicodeDomain: string): string {
-  const folded = [...unicodeDomain.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()].map((c) => CONFUSABLES.get(c) ?? c).join('');
+  const unaccented = unicodeDomain.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  const local = [...unaccented].map((c) => DOMAIN_FOLDS.get(c) ?? c).join('');
+  const folded = unhomoglyph(local).normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
   return SEQUENCES.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), folded);
 }
 
@@ -99,11 +115,9 @@ export function damerauLevenshtein(a: string, b: string): number {
 }
 
 const isAscii = (text: string) => [...text].every((c) => c.charCodeAt(0) < 128);
-const nameLabel = (registrable: string) => registrable.split('.')[0];
-
 /** The distance allowed for a protected name: short names get 1, or every short domain would be a look-alike. */
 function allowedDistance(protectedRegistrable: string, maxDistance: number): number {
-  return nameLabel(protectedRegistrable).length <= 4 ? Math.min(1, maxDistance) : maxDistance;
+  return [...registrableName(protectedRegistrable)].length <= 4 ? Math.min(1, maxDistance) : maxDistance;
 }
 
 function compare(domain: string, unicode: string, protectedDomain: string, maxDistance: number): LookalikeMatch | null {
@@ -113,8 +127,15 @@ function compare(domain: string, unicode: string, protectedDomain: string, maxDi
   const distance = damerauLevenshtein(candidate, target);
   const match = (technique: LookalikeTechnique): LookalikeMatch => ({ domain, unicode, protected: protectedDomain, technique, idn, distance });
 
-  if (candidate !== target && skeleton(candidate) === skeleton(target)) return match('homoglyph');
-  if (distance > 0 && distance <= allowedDistance(target, maxDistance)) return match('edit_distance');
+  if (candidate === target) return null;
+  if (skeleton(candidate) === skeleton(target)) return match('homoglyph');
+  if (distance <= allowedDistance(target, maxDistance)) return match('edit_distance');
+  // Under another suffix only the same name or a homoglyph of it counts: a typo of a common word
+  // (apple → apply) under any of the world's suffixes would flag half the web.
+  const name = registrableName(unicode);
+  const targetName = registrableName(protectedDomain);
+  if (name === targetName) return match('other_suffix');
+  if (skeleton(name) === skeleton(targetName)) return match('homoglyph');
   const labels = normalizeDomain(unicode);
   if (labels.startsWith(`${protectedDomain}.`) || labels.includes(`.${protectedDomain}.`)) return match('embedded');
   return null;

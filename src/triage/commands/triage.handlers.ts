@@ -9,7 +9,7 @@ import { TriageSkipped, TriageStarted } from '../events/triage.events';
 import { DEFAULT_PLAYBOOK, PLAYBOOKS } from '../playbooks';
 import { PROJECT_MONITORING, type ProjectMonitoring } from '../project-monitoring';
 import { IncidentWithTriage, runIdFor, triageEventId } from '../triage-runs';
-import { LinkIncident, StartTriage } from './triage.commands';
+import { LinkIncident, StartTriage, type StartTriageOutcome } from './triage.commands';
 
 /**
  * Starts a run, or decides not to: only for an auto-triage incident; a re-evaluation only while the incident
@@ -18,34 +18,46 @@ import { LinkIncident, StartTriage } from './triage.commands';
  * happened.
  */
 @CommandHandler(StartTriage)
-export class StartTriageHandler implements ICommandHandler<StartTriage> {
+export class StartTriageHandler implements ICommandHandler<StartTriage, StartTriageOutcome> {
   constructor(
     private readonly aggregates: AggregateStore,
     @Inject(PROJECT_MONITORING) private readonly monitoring: ProjectMonitoring,
   ) {}
 
-  async execute({ incidentId, trigger }: StartTriage): Promise<void> {
+  async execute({ incidentId, trigger }: StartTriage): Promise<StartTriageOutcome> {
     const stream = incidentStream(incidentId);
+    const runId = runIdFor(incidentId, trigger);
+    // A re-run asked for by someone is wanted whatever the source's auto_triage says, and on a settled
+    // incident too (its settings or lists may have changed since); automatic triggers need auto-triage.
+    const manual = trigger.startsWith('manual:');
     const { state } = await this.aggregates.load(stream, Incident);
-    if (!state.exists || !state.triage.autoTriage) return;
+    if (!state.exists || (!manual && !state.triage.autoTriage)) return { runId, started: false, reason: 'not_applicable' };
     const { organisationId, projectId } = state;
     const paused = projectId !== null && organisationId !== null && (await this.monitoring.isProjectPaused(organisationId, projectId));
-    const runId = runIdFor(incidentId, trigger);
+    let reason: StartTriageOutcome['reason'] = 'started';
+    const none = (why: StartTriageOutcome['reason']) => {
+      reason = why;
+      return [];
+    };
     await this.aggregates.execute(stream, IncidentWithTriage, ({ incident, triage }) => {
-      if (triage.runs.some((r) => r.runId === runId)) return [];
+      reason = 'started';
+      if (triage.runs.some((r) => r.runId === runId)) return none('already_started');
       const name = incident.triage.playbook ?? DEFAULT_PLAYBOOK;
       const playbook = PLAYBOOKS.get(name);
       if (trigger !== 'opened') {
-        if (!ACTIVE_STATUSES.includes(incident.status) || triage.runs.some((r) => r.status === 'pending')) return [];
-        if (trigger.startsWith('alert:') && !playbook?.reevaluateOnAlert) return [];
+        if (triage.runs.some((r) => r.status === 'pending')) return none('run_pending');
+        if (!manual && !ACTIVE_STATUSES.includes(incident.status)) return none('not_applicable');
+        if (trigger.startsWith('alert:') && !playbook?.reevaluateOnAlert) return none('not_applicable');
       }
       const at = new Date().toISOString();
       if (!playbook || paused) {
+        reason = 'skipped';
         const skipped = new TriageSkipped(incidentId, runId, name, trigger, playbook ? 'monitoring_paused' : 'unknown_playbook', at);
         return [keyed(skipped, triageEventId(incidentId, runId, 'skipped'))];
       }
       return [keyed(new TriageStarted(incidentId, runId, name, trigger, at), triageEventId(incidentId, runId, 'started'))];
     });
+    return { runId, started: reason === 'started', reason };
   }
 }
 

@@ -5,18 +5,12 @@ import { AlertReceived, alertStream } from '../../inbound/events/alert.events';
 import { AlertAttached, IncidentLinked, IncidentOpened } from '../../incidents/events/incident.events';
 import type { Severity } from '../../inbound/normalizers';
 import { maxSeverity, type IncidentState } from '../../incidents/incident.aggregate';
-import { PlaybookConfiguration } from '../playbook-configuration';
+import { TriageSettingsService } from '../triage-settings.service';
 import type { TriageAlert, TriageInput } from '../playbooks/playbook';
+import { rawItem } from './raw-item';
 
 /** Enough to judge an incident by; a flood of repeats should not make every step slower. */
 const MAX_ALERTS = 50;
-
-/** The vendor's own item a normalized alert came from: the body itself, or its place in a batch. */
-function rawItem(body: JsonValue, index: number): JsonValue {
-  if (Array.isArray(body)) return body[index] ?? null;
-  if (body && typeof body === 'object' && Array.isArray(body.value)) return body.value[index] ?? null;
-  return body;
-}
 
 /**
  * Builds what a playbook sees from the incident's recorded stream and, for the raw payloads, the receipts
@@ -27,7 +21,7 @@ function rawItem(body: JsonValue, index: number): JsonValue {
 export class TriageInputs {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly playbooks: PlaybookConfiguration,
+    private readonly settings: TriageSettingsService,
   ) {}
 
   async build(incident: IncidentState, history: readonly RecordedEvent[], playbook: string): Promise<TriageInput> {
@@ -66,7 +60,9 @@ export class TriageInputs {
         count: links.reduce((n, l) => Math.max(n, l.count), 1),
         members: links.map((l) => ({ incidentId: l.memberIncidentId, number: l.memberNumber, verdict: l.memberVerdict, score: l.memberScore })),
       },
-      settings: this.playbooks.settings,
+      // The organisation's settings as they are now (an edit counts from the next step on), with the domains
+      // learned up to this incident's own alerts.
+      settings: await this.settings.effective(incident.organisationId, history.at(-1)?.position),
     };
   }
 

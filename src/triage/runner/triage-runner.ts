@@ -32,6 +32,7 @@ import {
   type TriageRun,
 } from '../triage-runs';
 import { TriageInputs } from './triage-inputs';
+import { truncateText } from '../../http/text';
 
 /** The first assignee a routing rule gives this conclusion, or null. Rules without a condition match anything. */
 export function route(rules: readonly RoutingRule[], facts: { verdict: Verdict; severity: Severity; playbook: string; source: string; escalated: boolean }): string | null {
@@ -57,7 +58,7 @@ export function mapSeverity(verdict: Verdict, severity: Severity, mapping: Reado
 }
 
 const digest = (value: unknown) => createHash('sha256').update(canonicalize(value) ?? '').digest('hex');
-const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).slice(0, 1_000);
+const message = (error: unknown) => truncateText(error instanceof Error ? error.message : String(error), 1_000);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -217,13 +218,20 @@ export class TriageRunner {
     const conclusion = playbook.conclude(input, run.results);
     const mapping = await this.severityMapping(state.incident);
     const severity = mapSeverity(conclusion.verdict, conclusion.severity, mapping);
-    await this.write(incidentId, run, (_, incident) => this.conclusionEvents(incidentId, incident, run, playbook, { ...conclusion, severity }));
+    await this.write(incidentId, run, (_, incident) => this.conclusionEvents(incidentId, incident, run, playbook, { ...conclusion, severity }, input.settings.routing));
     this.logger.log(`Triage of ${input.incident.number}: ${conclusion.verdict} (score ${conclusion.score}), severity ${severity}`);
     return true;
   }
 
   /** TriageCompleted and what it leads to, in one append: a severity, a closure (benign, or folded into a group), an assignee. */
-  private conclusionEvents(incidentId: string, incident: IncidentState, run: TriageRun, playbook: Playbook, conclusion: Conclusion): KeyedEvent[] {
+  private conclusionEvents(
+    incidentId: string,
+    incident: IncidentState,
+    run: TriageRun,
+    playbook: Playbook,
+    conclusion: Conclusion,
+    routing: readonly RoutingRule[],
+  ): KeyedEvent[] {
     const at = new Date().toISOString();
     const id = (key: string) => triageEventId(incidentId, run.runId, key);
     const { verdict, score, reasons, severity, escalated, groupInto } = conclusion;
@@ -238,7 +246,7 @@ export class TriageRunner {
         : `Benign according to ${playbook.name} (score ${score}): ${reasons.join('; ')}`;
       events.push(keyed(new IncidentClosed(incidentId, at, groupInto ? 'duplicate' : 'benign', note, groupInto?.incidentId ?? null), id('close')));
     } else if (verdict !== 'benign' && incident.assignee === null && canTransition(incident.status, 'assign')) {
-      const assignee = route(this.settings.routing, { verdict, severity, playbook: playbook.name, source: incident.source ?? '', escalated });
+      const assignee = route(routing, { verdict, severity, playbook: playbook.name, source: incident.source ?? '', escalated });
       if (assignee) events.push(keyed(new IncidentAssigned(incidentId, assignee, null, at), id('assign')));
     }
     return events;
