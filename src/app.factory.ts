@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
-import { secureDataDirectory } from './config/data-directory';
+import { lockDataDirectory, secureDataDirectory } from './config/data-directory';
 import { SecretBox, resolveMasterKey } from './config/secret-box';
 import { ReadSideRunner } from './cqrs/read-side.runner';
 import { AppError } from './http/app-error';
@@ -50,6 +50,17 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     );
   }
   secureDataDirectory(config.dataDir);
+  // Before anything is written: a second process on the same directory stops here.
+  const lock = lockDataDirectory(config.dataDir);
+  try {
+    return await startApp(config, logger, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startApp(config: AppConfig, logger: Logger, lock: { release(): void }): Promise<NestFastifyApplication> {
   const masterKey = resolveMasterKey(config.masterKey, config.dataDir);
   if (masterKey.generated) {
     logger.warn({ file: masterKey.file }, 'TW_MASTER_KEY is not set: generated a master key for stored secrets in the data directory (mode 0600). Back it up with the data.');
@@ -76,7 +87,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     },
     clientErrorHandler,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, new SecretBox(masterKey.key)), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, new SecretBox(masterKey.key), lock), adapter, {
     logger: new NestPinoLogger(logger),
     bodyParser: false,
   });

@@ -32,10 +32,10 @@ const validation = new RequestValidationPipe({
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+  static forRoot(config: AppConfig, secretBox: SecretBox, dataDirLock?: { release(): void }): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, secretBox), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule],
+      imports: [CoreModule.forRoot(config, secretBox, dataDirLock), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useValue: validation },

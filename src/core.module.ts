@@ -16,17 +16,21 @@ export function openEventStore(config: AppConfig): EventStore {
   return new SqliteEventStore(config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, 'towline.db'));
 }
 
+/** The data directory's lock (config/data-directory.ts), released at shutdown once the stores are closed. */
+const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');
+
 /** What every capability stands on: config, the event store, read models, the secret box, the CQRS wiring. */
 @Global()
 @Module({})
 export class CoreModule implements OnApplicationShutdown {
-  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+  static forRoot(config: AppConfig, secretBox: SecretBox, dataDirLock: { release(): void } = { release: () => undefined }): DynamicModule {
     return {
       module: CoreModule,
       imports: [CqrsModule.forRoot(), DiscoveryModule],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: SECRET_BOX, useValue: secretBox },
+        { provide: DATA_DIR_LOCK, useValue: dataDirLock },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: READ_MODEL_DATABASE, useFactory: () => new ReadModelDatabase(config.dataDir) },
         AggregateStore,
@@ -40,6 +44,7 @@ export class CoreModule implements OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(READ_MODEL_DATABASE) private readonly readModels: ReadModelDatabase,
     private readonly readSide: ReadSideRunner,
+    @Inject(DATA_DIR_LOCK) private readonly dataDirLock: { release(): void },
   ) {}
 
   /**
@@ -50,5 +55,7 @@ export class CoreModule implements OnApplicationShutdown {
     await this.readSide.stop();
     await this.store.close();
     this.readModels.close();
+    // Last: only once everything is on disk may another process take the directory.
+    this.dataDirLock.release();
   }
 }

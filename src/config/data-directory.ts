@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { ConfigError } from './config';
 
 /** Everything Towline keeps in TW_DATA_DIR: the event store, the read models (each with its WAL) and the master key. */
@@ -11,6 +12,7 @@ export const DATA_FILES = [
   'read-models.db-wal',
   'read-models.db-shm',
   'master.key',
+  'towline.lock',
 ];
 
 /**
@@ -35,4 +37,29 @@ export function secureDataDirectory(dataDir: string): void {
   } catch (error) {
     throw new ConfigError(`TW_DATA_DIR=${JSON.stringify(dataDir)}: cannot make it private to this user: ${(error as Error).message}`);
   }
+}
+
+/**
+ * Holds TW_DATA_DIR for this process until `release()`: two processes on one directory would both process the
+ * queue and deliver everything twice, and each would reconcile the configuration file into the store. The
+ * lock is SQLite's own exclusive lock on `towline.lock`, an fcntl lock the operating system drops with the
+ * process — so a `kill -9` leaves nothing to clean up, and a restart takes the directory at once.
+ */
+export function lockDataDirectory(dataDir: string): { release(): void } {
+  if (dataDir === ':memory:') return { release: () => undefined };
+  const lock = new DatabaseSync(join(dataDir, 'towline.lock'));
+  try {
+    lock.exec('PRAGMA busy_timeout = 0; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE');
+  } catch {
+    lock.close();
+    throw new ConfigError(
+      `TW_DATA_DIR=${JSON.stringify(dataDir)} is in use by another Towline process (it holds towline.lock): ` +
+        'stop that one first, or give this one a data directory of its own',
+    );
+  }
+  return {
+    release: () => {
+      if (lock.isOpen) lock.close();
+    },
+  };
 }

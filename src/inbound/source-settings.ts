@@ -18,6 +18,8 @@ export const DEFAULT_GRACE_PERIOD_SECONDS = 24 * 3600;
 /** Highest per-source rate limit (requests per window): above it, 0 (no limit) says what is meant. */
 export const MAX_SOURCE_RATE_LIMIT = 100_000_000;
 const MAX_MAPPINGS = 100;
+/** A result field's name as Splunk writes them (letters, digits, `_`, `.`, `:`, `-`). */
+export const DEDUP_FIELD = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 /**
  * Keys named like a member of Object.prototype (constructor, __proto__, toString, …) are refused, not stored:
@@ -53,6 +55,7 @@ export interface SettingsInput {
   project_id?: string | null;
   mode?: SourceSettings['mode'];
   rate_limit?: number | null;
+  dedup_field?: string | null;
 }
 
 /** Only the fields that were given (undefined means "not given"; null clears a nullable one). */
@@ -67,6 +70,7 @@ export function settingsChanges(input: SettingsInput): Partial<SourceSettings> {
   // Only when given: a source that never set it carries no key, so its settings (and the config file's
   // reconciliation, which compares them) stay what they were before the setting existed.
   if (input.rate_limit !== undefined) changes.rateLimit = input.rate_limit;
+  if (input.dedup_field !== undefined) changes.dedupField = input.dedup_field;
   return changes;
 }
 

@@ -34,6 +34,7 @@ describe('webhook sources', () => {
       project_id: null,
       mode: 'sync',
       rate_limit: null,
+      dedup_field: null,
       managed_by: 'api',
       secrets: [{ id: expect.any(String), created_at: expect.any(String), expires_at: null }],
       created_at: expect.any(String),

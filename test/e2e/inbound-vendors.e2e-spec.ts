@@ -183,6 +183,30 @@ describe('vendor payloads end to end', () => {
     expect(await incident(first.body.incident_id)).toMatchObject({ alert_count: 2, vendor_alert_id: 'splunk:Brute force from one source:dc01.corp.example' });
   });
 
+  it('dedups Splunk by the result field a source names instead of the host, set and cleared through the API', async () => {
+    const created = await t.request('POST', '/api/webhooks', { source: 'splunk-by-user', secret: SECRET, dedup_field: 'user' });
+    expect(created).toMatchObject({ status: 201, body: { dedup_field: 'user' } });
+    const run = (sid: string, host: string, user: string) => ({
+      ...vendorPayload('splunk-alert-with-sid'),
+      sid,
+      result: { ...vendorPayload('splunk-alert-with-sid').result, host, user },
+    });
+    const first = await post('splunk-by-user', run('scheduler__admin__search__RMD5bb_at_1705320000_1', 'dc01.corp.example', 'jdoe'));
+    // Another host, the same user: the same incident. Another user: another.
+    const sameUser = await post('splunk-by-user', run('scheduler__admin__search__RMD5bb_at_1705320300_2', 'dc02.corp.example', 'jdoe'));
+    const otherUser = await post('splunk-by-user', run('scheduler__admin__search__RMD5bb_at_1705320600_3', 'dc01.corp.example', 'asmith'));
+    expect(sameUser.body.incident_id).toBe(first.body.incident_id);
+    expect(otherUser.body.incident_id).not.toBe(first.body.incident_id);
+    expect(await incident(first.body.incident_id)).toMatchObject({ vendor_alert_id: 'splunk:Brute force from one source:jdoe', alert_count: 2 });
+
+    for (const bad of ['', 'a b', 'x'.repeat(101), 42]) {
+      expect((await t.request('PATCH', '/api/webhooks/splunk-by-user', { dedup_field: bad })).body.error.code, String(bad)).toBe('invalid_request');
+    }
+    expect((await t.request('PATCH', '/api/webhooks/splunk-by-user', { dedup_field: null })).body).toMatchObject({ dedup_field: null });
+    const byHost = await post('splunk-by-user', run('scheduler__admin__search__RMD5bb_at_1705320900_4', 'dc01.corp.example', 'jdoe'));
+    expect(await incident(byHost.body.incident_id)).toMatchObject({ vendor_alert_id: 'splunk:Brute force from one source:dc01.corp.example' });
+  });
+
   it('dedups Elastic and Chronicle repeats, which come with new alert and detection ids, by rule and match', async () => {
     await t.request('POST', '/api/webhooks', { source: 'siem-dedup', secret: SECRET });
     const elastic = vendorPayload('elastic-detection');

@@ -114,3 +114,30 @@ describe('the environment and the data directory at start', () => {
     }
   });
 });
+
+describe('one data directory, one process', () => {
+  it('refuses a second server on a running one\'s data directory before it writes anything, and takes it at once after a kill -9', async () => {
+    const dataDir = join(root, 'shared-data');
+    const config = file('shared.yaml', 'sources:\n  shared-source:\n    secret: "abcdefghijkl"\n');
+    const first = await startServerProcess({ TW_DATA_DIR: dataDir, TW_CONFIG: config });
+    try {
+      const before = statSync(join(dataDir, 'towline.db')).mtimeMs;
+      const second = spawnSync(process.execPath, [MAIN], {
+        env: { ...process.env, TW_HOST: '127.0.0.1', TW_PORT: '0', TW_LOG_LEVEL: 'warn', TW_DATA_DIR: dataDir, TW_CONFIG: config },
+        encoding: 'utf8',
+        timeout: 25_000,
+      });
+      expectConfigurationProblem({ status: second.status, stderr: second.stderr.trim(), stdout: second.stdout }, /is in use by another Towline process/);
+      expect(statSync(join(dataDir, 'towline.db')).mtimeMs).toBe(before);
+      expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
+    } finally {
+      first.child.kill('SIGKILL');
+      await first.exited;
+    }
+    // The operating system dropped the lock with the process: a restart gets the directory straight away.
+    const again = await startServerProcess({ TW_DATA_DIR: dataDir, TW_CONFIG: config });
+    expect((await fetch(`${again.url}/health/live`)).status).toBe(200);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toMatchObject({ code: 0 });
+  });
+});

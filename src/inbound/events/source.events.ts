@@ -18,6 +18,11 @@ export interface SourceSettings {
    * Absent or null: the instance default (absent in events written before it existed).
    */
   rateLimit?: number | null;
+  /**
+   * Splunk: the result field that tells one repeat of a saved search from another alert of it, instead of the
+   * host (the dedup key is then search name + that field's value). Absent or null: the host.
+   */
+  dedupField?: string | null;
   /** config: declared in TW_CONFIG's file, which is then the only place to change it. */
   managedBy: 'api' | 'config';
 }

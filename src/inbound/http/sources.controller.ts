@@ -222,6 +222,7 @@ export class SourcesController {
       project_id: settings.projectId,
       mode: settings.mode,
       rate_limit: settings.rateLimit ?? null,
+      dedup_field: settings.dedupField ?? null,
       managed_by: settings.managedBy,
       secrets: activeSecrets(source.secrets, Date.now()).map((s) => ({ id: s.id, created_at: s.createdAt, expires_at: s.expiresAt })),
       created_at: source.createdAt,

@@ -3,6 +3,7 @@ import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, 
 import { SEVERITIES } from '../normalizers';
 import { SOURCE_NAME } from '../source.aggregate';
 import {
+  DEDUP_FIELD,
   IsSeverityMapping,
   MAX_SOURCE_RATE_LIMIT,
   MAX_GRACE_PERIOD_SECONDS,
@@ -59,6 +60,16 @@ export class SourceSettingsDto implements SettingsInput {
   })
   @IsOptional() @IsInt() @Min(0) @Max(MAX_SOURCE_RATE_LIMIT)
   rate_limit?: number | null;
+
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    pattern: DEDUP_FIELD.source,
+    example: 'user',
+    description: "Splunk: the result field whose value, with the saved search's name, is the dedup key (default the result's host)",
+  })
+  @IsOptional() @IsString() @Matches(DEDUP_FIELD, { message: 'dedup_field must be a field name: 1–100 letters, digits, _ . : or -' })
+  dedup_field?: string | null;
 }
 
 export class RegisterSourceDto extends SourceSettingsDto {
@@ -110,6 +121,8 @@ export class SourceDto {
   @ApiProperty({ enum: SOURCE_MODES }) mode: string;
   @ApiProperty({ type: 'integer', nullable: true, description: 'Requests per TW_RATE_LIMIT_WINDOW; 0: no limit; null: the instance default' })
   rate_limit: number | null;
+  @ApiProperty({ type: String, nullable: true, description: "Splunk: the result field in the dedup key instead of the host; null: the host" })
+  dedup_field: string | null;
   @ApiProperty({ enum: ['api', 'config'], description: 'config: declared in the TW_CONFIG file, and changed only there' }) managed_by: string;
   @ApiProperty({ type: SourceSecretDto, isArray: true, description: 'The secrets that verify now, never their values; the current one last' })
   secrets: SourceSecretDto[];

@@ -122,7 +122,7 @@ export class WebhookReceiver {
       checkShape(payload);
       // Verified and answered, never recorded: a connectivity check is not an alert, and must not become an incident.
       if (isTestEvent(payload)) return { answer: TEST_EVENT_ANSWER, test: true, replay: false };
-      alerts = normalize(payload, settings.format, { receivedAt, severityMapping: settings.severityMapping });
+      alerts = normalize(payload, settings.format, { receivedAt, severityMapping: settings.severityMapping, dedupField: settings.dedupField ?? undefined });
       if (alerts.length > this.config.webhookMaxAlerts) {
         throw new AppError(
           413,
