@@ -6,6 +6,7 @@ import { inboundBenchmark } from './inbound.bench';
 import { failed, printFigure, type Figure } from './measure';
 import { outboundBenchmark } from './outbound.bench';
 import { replayBenchmark } from './replay.bench';
+import { benchEnv } from './replay-store';
 import { describeRun, markdownTable, writeResults } from './results';
 
 /**
@@ -31,6 +32,8 @@ function selected(): Name[] {
 async function main(): Promise<number> {
   const startedAt = new Date();
   const names = selected();
+  const limits = Object.entries(benchEnv('')).filter(([key]) => key.includes('RATE_LIMIT'));
+  console.log(`Towline under test runs with ${limits.map(([key, value]) => `${key}=${value}`).join(' ')} (0: off; a benchmark measures what the app can take)`);
   const figures: Figure[] = [];
   let preparedDir: string | undefined;
   let storeEvents = 0;

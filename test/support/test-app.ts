@@ -27,7 +27,14 @@ export async function startTestApp(options: { env?: Record<string, string>; data
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'towline-test-'));
   const config = loadConfig({ TW_ADMIN_KEY: ADMIN_KEY, TW_LOG_LEVEL: 'silent', ...options.env, TW_DATA_DIR: dataDir });
   const app = await createApp(config, { logger: createLogger(config) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    // A start that fails here (the configuration file is reconciled on listen) must not keep the data
+    // directory locked, nor its stores open, for the next start in this process.
+    await app.close();
+    throw error;
+  }
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   return {

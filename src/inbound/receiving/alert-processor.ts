@@ -46,7 +46,8 @@ export function causeOf(eventId: string, metadata: JsonObject): ReceivedCause {
  */
 @Injectable()
 export class AlertProcessor {
-  private readonly running = new Map<string, Promise<ProcessedAlert>>();
+  /** Runs in progress by receipt; `receipt`: the synchronous path's append of it, not yet known to succeed. */
+  private readonly running = new Map<string, { work: Promise<ProcessedAlert>; receipt?: Promise<unknown> }>();
 
   constructor(
     private readonly commands: CommandBus,
@@ -60,7 +61,15 @@ export class AlertProcessor {
    */
   process(received: AlertReceived, cause: ReceivedCause, receiptRecorded?: Promise<unknown>): Promise<ProcessedAlert> {
     const running = this.running.get(received.receiptId);
-    if (running) return running;
+    if (running) {
+      if (!running.receipt) return running.work;
+      // Started by the synchronous path before its receipt was durable: joined once it is. If it was refused
+      // (that request was itself a replay of an earlier one), that run fails, and this caller goes on alone.
+      return running.receipt.then(
+        () => running.work,
+        () => this.process(received, cause, receiptRecorded),
+      );
+    }
     // Who processes does not change the record: the events are attributed to the source, caused by the receipt.
     const context = {
       requestId: cause.requestId,
@@ -70,12 +79,17 @@ export class AlertProcessor {
       organisationId: received.organisationId,
     };
     const work = runWithContext(context, () => this.run(received, receiptRecorded));
+    const forget = () => {
+      if (this.running.get(received.receiptId)?.work === work) this.running.delete(received.receiptId);
+    };
     // Joinable until the outcome is recorded, so a replay or the queue worker never processes it a second time.
     void work.then(
       (processed) => processed.recorded,
       () => undefined,
-    ).finally(() => this.running.delete(received.receiptId));
-    this.running.set(received.receiptId, work);
+    ).finally(forget);
+    // A receipt that turns out to be a replay (its append refused) was never this run's to process.
+    receiptRecorded?.catch(forget);
+    this.running.set(received.receiptId, { work, receipt: receiptRecorded });
     return work;
   }
 
