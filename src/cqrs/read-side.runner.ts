@@ -11,6 +11,7 @@ import {
   type EventStore,
   type Position,
 } from '../event-store/event-store.port';
+import { truncateText } from '../http/text';
 import { READ_MODEL_DATABASE, ReadModelDatabase, tableName } from '../read-model/read-model.database';
 import { contextOf, eventTypeOf, hydrate, type EventContext } from './domain-event';
 import { BEFORE_START, LogEntry, LogReader, Signal } from './log-reader';
@@ -23,8 +24,10 @@ const SAGA_METADATA = '__saga__';
 /** Tries of one event before it is parked; a projection's first try is inside its batch. */
 const ATTEMPTS = 4;
 const RETRY_BASE_MS = 50;
-/** Events per batch taken from the window: one transaction for a projection, one checkpoint for a reactor. */
+/** Events per batch taken from the window: one transaction for a projection... */
 const BATCH = 500;
+/** ...and one checkpoint for a reactor, whose batch is redone after a crash: smaller. */
+const REACTOR_BATCH = 100;
 /** Events per page a consumer behind the window reads from the store itself. */
 const STORE_PAGE = 1_000;
 /** A consumer that only sees other consumers' events still moves its checkpoint this often, so restarts skip them. */
@@ -90,7 +93,7 @@ export interface Rebuilt {
   projections: { name: string; tables: string[]; failed: number }[];
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 2_000);
+const describe = (error: unknown): string => truncateText(error instanceof Error ? `${error.name}: ${error.message}` : String(error), 2_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const later = (a: Position, b: Position): Position => (comparePositions(a, b) >= 0 ? a : b);
 
@@ -363,7 +366,7 @@ export class ReadSideRunner implements OnModuleInit {
         }
         const reader = this.reader!;
         if (reader.covers(running.position)) {
-          const entries = reader.after(running.position, running.kind === 'projection' ? BATCH : BATCH / 5);
+          const entries = reader.after(running.position, running.kind === 'projection' ? BATCH : REACTOR_BATCH);
           if (entries.length === 0) {
             this.becameLive(running);
             running.busySince = null;
