@@ -30,7 +30,7 @@ function matches(payload: unknown): payload is JsonRecord {
  * Label and annotation names are the sender's: built with fromEntries (own data properties), a label named
  * `__proto__` stays a label instead of being handed to the prototype setter.
  */
-export function stringRecord(value: unknown): Record<string, string> {
+function stringRecord(value: unknown): Record<string, string> {
   if (!isRecord(value)) return {};
   return Object.fromEntries(
     Object.entries(value).flatMap(([key, child]) => {
@@ -56,7 +56,28 @@ export function hostOfInstance(instance: string | undefined): string | undefined
   return instance.replace(/:\d+$/, '');
 }
 
-function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeContext): NormalizedAlert {
+/**
+ * How a sender of this item shape reads it: Grafana's webhook (grafana.normalizer.ts) is Alertmanager's with
+ * its own bookkeeping labels, a group title and a folder; everything else is the same mapping.
+ */
+export interface AlertmanagerDialect {
+  vendor: 'alertmanager' | 'grafana';
+  untitled: string;
+  title(annotations: Record<string, string>, labels: Record<string, string>, payload: JsonRecord): string | undefined;
+  category(labels: Record<string, string>): string | undefined;
+  /** Label and annotation names that are the sender's bookkeeping, not evidence. */
+  bookkeeping(key: string): boolean;
+}
+
+const ALERTMANAGER: AlertmanagerDialect = {
+  vendor: 'alertmanager',
+  untitled: 'Alertmanager alert',
+  title: (annotations, labels) => firstText(annotations.summary, annotations.title, labels.alertname),
+  category: (labels) => firstText(labels.category, labels.alertname),
+  bookkeeping: () => false,
+};
+
+function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeContext, dialect: AlertmanagerDialect): NormalizedAlert {
   const ownLabels = stringRecord(item.labels);
   // Items normally repeat the common labels; merging covers senders that only put them at the top.
   const labels = { ...stringRecord(payload.commonLabels), ...ownLabels };
@@ -65,20 +86,20 @@ function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeCont
   const raw = rawSeverity(labels.severity);
 
   const indicators = indicatorCollector();
-  indicators.walk(labels);
+  indicators.walk(labels, dialect.bookkeeping);
   // runbook_url, dashboard_url and the like link to the team's own tools, not to evidence.
-  indicators.walk(annotations, (key) => /url$/i.test(key));
+  indicators.walk(annotations, (key) => /url$/i.test(key) || dialect.bookkeeping(key));
 
   return buildAlert({
-    vendor: 'alertmanager',
+    vendor: dialect.vendor,
     vendor_alert_id: text(item.fingerprint) ?? derivedId(Object.keys(ownLabels).length > 0 ? ownLabels : labels),
-    title: title(firstText(annotations.summary, annotations.title, labels.alertname) ?? 'Alertmanager alert'),
+    title: title(dialect.title(annotations, labels, payload) ?? dialect.untitled),
     severity: resolveSeverity(ctx, severityFromWord, raw),
     raw_severity: raw,
     // A resolved item happened when it ended; a firing one when it started (endsAt is then Go's zero time or a
     // future expiry, never the event's time).
     occurred_at: resolved ? occurredAt(ctx.receivedAt, item.endsAt, item.startsAt) : occurredAt(ctx.receivedAt, item.startsAt),
-    category: firstText(labels.category, labels.alertname) ?? null,
+    category: dialect.category(labels) ?? null,
     // An explicit host label is a statement about the affected machine; instance is only where Prometheus scraped.
     host: firstText(labels.host, labels.hostname, hostOfInstance(labels.instance)),
     indicators: indicators.result(),
@@ -87,9 +108,10 @@ function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeCont
   });
 }
 
-function normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[] {
+/** One alert per item of `alerts`, read in the sender's dialect. */
+export function normalizeAlertmanagerItems(payload: JsonRecord, ctx: NormalizeContext, dialect: AlertmanagerDialect = ALERTMANAGER): NormalizedAlert[] {
   const alerts = Array.isArray(payload.alerts) ? payload.alerts : [];
-  return alerts.map((item) => (isRecord(item) ? normalizeItem(payload, item, ctx) : normalizeFallback(item, ctx)));
+  return alerts.map((item) => (isRecord(item) ? normalizeItem(payload, item, ctx, dialect) : normalizeFallback(item, ctx)));
 }
 
-export const alertmanagerNormalizer: VendorNormalizer = { format: 'alertmanager', matches, normalize };
+export const alertmanagerNormalizer: VendorNormalizer = { format: 'alertmanager', matches, normalize: (payload, ctx) => normalizeAlertmanagerItems(payload, ctx) };

@@ -1,11 +1,7 @@
-import { hostOfInstance, stringRecord } from './alertmanager.normalizer';
-import { normalizeFallback } from './fallback.normalizer';
-import { indicatorCollector } from './indicators';
-import { rawSeverity, resolveSeverity, severityFromWord } from './severity';
+import { normalizeAlertmanagerItems, type AlertmanagerDialect } from './alertmanager.normalizer';
 import { isGrafanaPayload } from './shapes';
-import { occurredAt } from './time';
-import type { JsonRecord, NormalizeContext, NormalizedAlert, VendorNormalizer } from './types';
-import { buildAlert, derivedId, firstText, isRecord, text, title } from './values';
+import type { JsonRecord, VendorNormalizer } from './types';
+import { firstText, isRecord } from './values';
 
 /**
  * Grafana alerting's webhook contact point. Its body is Alertmanager's webhook (receiver, status, alerts[],
@@ -21,36 +17,17 @@ function matches(payload: unknown): payload is JsonRecord {
   return isRecord(payload) && Array.isArray(payload.alerts) && payload.alerts.length > 0 && isGrafanaPayload(payload);
 }
 
-function normalizeItem(payload: JsonRecord, item: JsonRecord, ctx: NormalizeContext): NormalizedAlert {
-  const ownLabels = stringRecord(item.labels);
-  const labels = { ...stringRecord(payload.commonLabels), ...ownLabels };
-  const annotations = { ...stringRecord(payload.commonAnnotations), ...stringRecord(item.annotations) };
-  const resolved = (text(item.status) ?? text(payload.status)) === 'resolved';
-  const raw = rawSeverity(labels.severity);
-
-  const indicators = indicatorCollector();
+const GRAFANA: AlertmanagerDialect = {
+  vendor: 'grafana',
+  untitled: 'Grafana alert',
+  title: (annotations, labels, payload) => firstText(annotations.summary, labels.alertname, payload.title),
+  category: (labels) => firstText(labels.category, labels.grafana_folder, labels.alertname),
   // __alert_rule_uid__, grafana_folder and the like are Grafana's bookkeeping labels.
-  indicators.walk(labels, (key) => key.startsWith('__') || key === 'grafana_folder');
-  indicators.walk(annotations, (key) => /url$/i.test(key) || key.startsWith('__'));
+  bookkeeping: (key) => key.startsWith('__') || key === 'grafana_folder',
+};
 
-  return buildAlert({
-    vendor: 'grafana',
-    vendor_alert_id: text(item.fingerprint) ?? derivedId(Object.keys(ownLabels).length > 0 ? ownLabels : labels),
-    title: title(firstText(annotations.summary, labels.alertname, payload.title) ?? 'Grafana alert'),
-    severity: resolveSeverity(ctx, severityFromWord, raw),
-    raw_severity: raw,
-    occurred_at: resolved ? occurredAt(ctx.receivedAt, item.endsAt, item.startsAt) : occurredAt(ctx.receivedAt, item.startsAt),
-    category: firstText(labels.category, labels.grafana_folder, labels.alertname) ?? null,
-    host: firstText(labels.host, labels.hostname, hostOfInstance(labels.instance)),
-    indicators: indicators.result(),
-    action: resolved ? 'resolve' : 'trigger',
-    normalization: 'vendor',
-  });
-}
-
-function normalize(payload: JsonRecord, ctx: NormalizeContext): NormalizedAlert[] {
-  const alerts = Array.isArray(payload.alerts) ? payload.alerts : [];
-  return alerts.map((item) => (isRecord(item) ? normalizeItem(payload, item, ctx) : normalizeFallback(item, ctx)));
-}
-
-export const grafanaNormalizer: VendorNormalizer = { format: 'grafana', matches, normalize };
+export const grafanaNormalizer: VendorNormalizer = {
+  format: 'grafana',
+  matches,
+  normalize: (payload, ctx) => normalizeAlertmanagerItems(payload, ctx, GRAFANA),
+};
