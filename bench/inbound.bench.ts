@@ -1,4 +1,4 @@
-import { ALERT_QUEUE_WORKER } from '../src/inbound/receiving/alert-queue.worker';
+import { ALERT_QUEUE_REACTOR } from '../src/inbound/receiving/alert-queue.reactor';
 import { INCIDENTS_PROJECTION } from '../src/incidents/projections/incidents.projection';
 import { startChild } from './child';
 import type { ProcessStats, ServerReady, TowlineOptions, TowlineReady } from './inbound-servers';
@@ -62,7 +62,7 @@ export async function runTowline(options: Omit<TowlineOptions, 'source'>): Promi
     const load = await postAlerts(child.ready.url, SOURCE, DURATION, CONNECTIONS);
     const visible =
       options.mode === 'async'
-        ? await child.call<CaughtUp>('pipeline', { names: [ALERT_QUEUE_WORKER, INCIDENTS_PROJECTION], timeoutMs: 10 * 60_000 })
+        ? await child.call<CaughtUp>('pipeline', { names: [ALERT_QUEUE_REACTOR, INCIDENTS_PROJECTION], timeoutMs: 10 * 60_000 })
         : undefined;
     const lag = await child.call<CaughtUp>('caughtUp', { timeoutMs: 10 * 60_000 });
     const stats = await child.call<ProcessStats>('stats');

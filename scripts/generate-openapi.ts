@@ -14,7 +14,8 @@ export async function generateOpenApi(): Promise<{ json: string; yaml: string }>
   const app = await createApp(config);
   try {
     const document = buildOpenApiDocument(app);
-    return { json: JSON.stringify(document, null, 2) + '\n', yaml: stringify(document) };
+    // No anchors or aliases: SnakeYAML refuses them and Jackson reads aliases as strings (one copy per use instead).
+    return { json: JSON.stringify(document, null, 2) + '\n', yaml: stringify(document, { aliasDuplicateObjects: false }) };
   } finally {
     await app.close();
   }

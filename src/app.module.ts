@@ -6,7 +6,7 @@ import type { SecretBox } from './config/secret-box';
 import { CoreModule } from './core.module';
 import { invalidRequest } from './http/app-error';
 import { ErrorFilter } from './http/error.filter';
-import { RequestContextInterceptor } from './http/request-context.interceptor';
+import { RequestContextInterceptor } from './auth/request-context.interceptor';
 import { RequestValidationPipe } from './http/request-validation';
 import { InboundModule } from './inbound/inbound.module';
 import { IncidentsModule } from './incidents/incidents.module';

@@ -3,9 +3,11 @@ import { DiscoveryModule } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { join } from 'node:path';
 import { APP_CONFIG, type AppConfig } from './config/config';
+import { ConfigFile } from './config/config-file';
 import { SECRET_BOX, SecretBox } from './config/secret-box';
 import { AggregateStore } from './cqrs/aggregate-store';
 import { ReadSideRunner } from './cqrs/read-side.runner';
+import { ReadYourWrites } from './cqrs/read-your-writes';
 import { EVENT_STORE, type EventStore } from './event-store/event-store.port';
 import { EventStoreDbEventStore } from './event-store/eventstoredb/eventstoredb.event-store';
 import { SqliteEventStore } from './event-store/sqlite/sqlite.event-store';
@@ -33,10 +35,12 @@ export class CoreModule implements OnApplicationShutdown {
         { provide: DATA_DIR_LOCK, useValue: dataDirLock },
         { provide: EVENT_STORE, useFactory: () => openEventStore(config) },
         { provide: READ_MODEL_DATABASE, useFactory: () => new ReadModelDatabase(config.dataDir) },
+        ConfigFile,
         AggregateStore,
         ReadSideRunner,
+        ReadYourWrites,
       ],
-      exports: [APP_CONFIG, SECRET_BOX, EVENT_STORE, READ_MODEL_DATABASE, AggregateStore, ReadSideRunner, CqrsModule],
+      exports: [APP_CONFIG, ConfigFile, SECRET_BOX, EVENT_STORE, READ_MODEL_DATABASE, AggregateStore, ReadSideRunner, ReadYourWrites, CqrsModule],
     };
   }
 

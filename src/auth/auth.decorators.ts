@@ -1,6 +1,6 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Principal } from './principal';
-import type { Scope } from './scopes';
+import type { Scope } from '../contracts/scopes';
 
 export const PUBLIC_ROUTE = 'tw:public';
 export const REQUIRED_SCOPE = 'tw:scope';

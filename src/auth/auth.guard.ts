@@ -1,13 +1,12 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { forbidden, unauthorized } from '../http/app-error';
-import { InstanceService } from '../organisations/instance.service';
-import { OrganisationsProjection } from '../organisations/projections/organisations.projection';
+import { TENANCY, type Tenancy } from '../contracts/tenancy';
 import { hashApiKey } from './api-key';
 import { INSTANCE_ADMIN_ONLY, PUBLIC_ROUTE, REQUIRED_SCOPE } from './auth.decorators';
 import { hasScope, type Principal } from './principal';
-import type { Scope } from './scopes';
+import type { Scope } from '../contracts/scopes';
 
 const BEARER = /^Bearer\s+(tw_[A-Za-z0-9_-]{16,128})\s*$/;
 
@@ -20,8 +19,7 @@ const BEARER = /^Bearer\s+(tw_[A-Za-z0-9_-]{16,128})\s*$/;
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly instance: InstanceService,
-    private readonly organisations: OrganisationsProjection,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
@@ -42,8 +40,8 @@ export class AuthGuard implements CanActivate {
   private authenticate(header: string | undefined): Principal {
     const key = header ? BEARER.exec(header)?.[1] : undefined;
     if (!key) throw unauthorized(header ? 'Authorization must be "Bearer tw_…"' : 'Missing Authorization header');
-    if (this.instance.isAdminKey(key)) return { kind: 'admin' };
-    const found = this.organisations.activeKeyByHash(hashApiKey(key));
+    if (this.tenancy.isAdminKey(key)) return { kind: 'admin' };
+    const found = this.tenancy.activeKeyByHash(hashApiKey(key));
     if (!found) throw unauthorized('Invalid or revoked API key');
     return { kind: 'api_key', keyId: found.id, organisationId: found.organisation_id, scopes: found.scopes };
   }

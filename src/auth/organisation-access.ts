@@ -1,12 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString } from 'class-validator';
 import { notFound } from '../http/app-error';
-import { DEFAULT_ORGANISATION, InstanceService } from '../organisations/instance.service';
-import { OrganisationsProjection, type OrganisationView } from '../organisations/projections/organisations.projection';
+import { isUuid } from '../contracts/ids';
+import { DEFAULT_ORGANISATION, TENANCY, type OrganisationView, type Tenancy } from '../contracts/tenancy';
 import type { Principal } from './principal';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
  * Resolves an `:orgId` path parameter (a uuid, or `default`) for a caller. Another organisation's id and an
@@ -15,13 +13,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 @Injectable()
 export class OrganisationAccess {
   constructor(
-    private readonly instance: InstanceService,
-    private readonly organisations: OrganisationsProjection,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
   ) {}
 
   resolve(principal: Principal, orgId: string): OrganisationView {
-    const id = orgId === DEFAULT_ORGANISATION ? this.instance.defaultOrganisationId : orgId.toLowerCase();
-    const organisation = UUID.test(id) ? this.organisations.organisation(id) : undefined;
+    const id = orgId === DEFAULT_ORGANISATION ? this.tenancy.defaultOrganisationId : orgId.toLowerCase();
+    const organisation = isUuid(id) ? this.tenancy.organisation(id) : undefined;
     if (!organisation || (principal.kind === 'api_key' && principal.organisationId !== id)) {
       throw notFound(`Organisation '${orgId}' not found`);
     }

@@ -1,4 +1,4 @@
-import type { Scope } from './scopes';
+import type { Scope } from '../contracts/scopes';
 
 /** Who is calling: the instance admin, or an organisation's API key. */
 export type Principal =

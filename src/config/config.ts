@@ -13,7 +13,7 @@ import {
   RETRY_JITTERS,
   type OutboundConfig,
   type RetryJitter,
-} from '../outbound/outbound.config';
+} from './outbound-settings';
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
@@ -76,7 +76,7 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000)
   TW_WEBHOOK_SYNC_LIMIT: number = 256;
 
-  /** Outbound webhooks and delivery: src/outbound/outbound.config.ts says what each one does. */
+  /** Outbound webhooks and delivery: src/config/outbound-settings.ts says what each one does. */
   @IsOptional() @IsIn(['true', 'false'])
   TW_ALLOW_INSECURE_WEBHOOKS: 'true' | 'false' = 'false';
 
@@ -149,6 +149,10 @@ export class EnvironmentVariables {
   @IsOptional() @IsDuration()
   TW_READY_MAX_STALL: string = '30s';
 
+  /** How long a request presenting a Towline-Consistency token waits for this instance's read models (then 503). */
+  @IsOptional() @IsDuration()
+  TW_CONSISTENCY_WAIT: string = '10s';
+
   /** Auto-triage runs worked on at once (each run's steps stay in order). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
   TW_TRIAGE_CONCURRENCY: number = 4;
@@ -209,8 +213,8 @@ export interface AppConfig {
   slaTargets?: string;
   /** See TW_TRIAGE_CONCURRENCY. */
   triageConcurrency: number;
-  /** See TW_READ_SIDE_WINDOW, TW_READY_MAX_LAG and TW_READY_MAX_STALL. */
-  readSide: { window: number; maxLag: number; maxStallMs: number };
+  /** See TW_READ_SIDE_WINDOW, TW_READY_MAX_LAG, TW_READY_MAX_STALL and TW_CONSISTENCY_WAIT. */
+  readSide: { window: number; maxLag: number; maxStallMs: number; consistencyWaitMs: number };
   /** Requests per window; 0: no limit. See TW_WEBHOOK_RATE_LIMIT, TW_API_RATE_LIMIT, TW_RATE_LIMIT_WINDOW. */
   rateLimit: { webhook: number; api: number; windowMs: number };
   /** See TW_WEBHOOK_MAX_ALERTS. */
@@ -260,7 +264,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     outbound: outboundConfig(vars),
     slaTargets: vars.TW_SLA_TARGETS,
     triageConcurrency: vars.TW_TRIAGE_CONCURRENCY,
-    readSide: { window: vars.TW_READ_SIDE_WINDOW, maxLag: vars.TW_READY_MAX_LAG, maxStallMs: parseDuration(vars.TW_READY_MAX_STALL) },
+    readSide: { window: vars.TW_READ_SIDE_WINDOW, maxLag: vars.TW_READY_MAX_LAG, maxStallMs: parseDuration(vars.TW_READY_MAX_STALL), consistencyWaitMs: parseDuration(vars.TW_CONSISTENCY_WAIT) },
     rateLimit: { webhook: vars.TW_WEBHOOK_RATE_LIMIT, api: vars.TW_API_RATE_LIMIT, windowMs: parseDuration(vars.TW_RATE_LIMIT_WINDOW) },
     webhookMaxAlerts: vars.TW_WEBHOOK_MAX_ALERTS,
     timeouts: { headersMs: parseDuration(vars.TW_HEADERS_TIMEOUT), requestMs: parseDuration(vars.TW_REQUEST_TIMEOUT) },

@@ -6,12 +6,15 @@ import {
   EVENT_STORE,
   type AppendResult,
   type EventStore,
+  type JsonObject,
+  type EventData,
   type ExpectedRevision,
   type RecordedEvent,
 } from '../event-store/event-store.port';
 import { conflict } from '../http/app-error';
 import { hydrate, toEventData } from './domain-event';
-import { eventMetadata } from './request-context';
+import { noteWrite } from './read-your-writes';
+import { eventMetadata, organisationNamedBy } from './request-context';
 
 /** An aggregate as a fold over its stream (the decider pattern): state is never stored, only derived. */
 export interface Aggregate<S> {
@@ -99,6 +102,26 @@ export class AggregateStore {
     return run;
   }
 
+  /**
+   * The one way to write without deciding on an aggregate's state: for streams whose only rule is their expected
+   * revision — a receipt (`no_stream`: one per request), a claim, a record that follows another (`0n`). Same
+   * metadata, same read-your-writes bookkeeping as `execute`. Not queued and nothing awaited before the append
+   * starts, so a caller can start dependent work in the same turn of the event loop (the inbound hot path joins
+   * one group commit that way).
+   */
+  record(
+    stream: string,
+    events: (IEvent | KeyedEvent)[],
+    options: { expectedRevision?: ExpectedRevision; metadata?: JsonObject } = {},
+  ): Promise<AppendResult> {
+    const metadata = options.metadata ?? eventMetadata();
+    const data: EventData[] = events.map((e) => (e instanceof KeyedEvent ? toEventData(e.event, metadata, e.id) : toEventData(e, metadata)));
+    return this.store.append(stream, data, { expectedRevision: options.expectedRevision ?? 'any' }).then((appended) => {
+      noteWrite(appended.position, data.map((e) => e.type));
+      return appended;
+    });
+  }
+
   private async decideAndAppend<S>(stream: string, aggregate: Aggregate<S>, decide: Decision<S>): Promise<Decided<S>> {
     for (let attempt = 1; ; attempt++) {
       const { state, revision, recorded } = await this.load(stream, aggregate);
@@ -106,12 +129,13 @@ export class AggregateStore {
       const events = decided.map((d) => d.event);
       if (events.length === 0) return { state, events, appended: null };
       const metadata = eventMetadata();
+      // Events that do not name their organisation (an incident's later steps) take their stream's.
+      const organisationId = metadata.organisationId ?? (recorded[0] && organisationNamedBy(recorded[0].data, recorded[0].metadata));
+      if (organisationId !== undefined) metadata.organisationId = organisationId;
       try {
-        const appended = await this.store.append(
-          stream,
-          decided.map(({ event, id }) => toEventData(event, metadata, id)),
-          { expectedRevision: revision },
-        );
+        const data = decided.map(({ event, id }) => toEventData(event, metadata, id));
+        const appended = await this.store.append(stream, data, { expectedRevision: revision });
+        noteWrite(appended.position, data.map((e) => e.type));
         return { state: events.reduce(aggregate.evolve, state), events, appended };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;

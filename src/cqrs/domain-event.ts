@@ -1,6 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IEvent } from '@nestjs/cqrs';
 import type { EventData, JsonObject, Position, RecordedEvent } from '../event-store/event-store.port';
+import { jcs } from '../event-store/hash-chain';
+import { organisationNamedBy } from './request-context';
 
 /**
  * Domain events are classes (for @nestjs/cqrs handlers, sagas and `ofType`) stored under a stable type string,
@@ -21,6 +23,11 @@ export function DomainEvent(type: string) {
   };
 }
 
+/** Every event class registered so far: for a consumer that reads the whole log (audit's stream index). */
+export function registeredEventClasses(): EventClass[] {
+  return [...classesByType.values()];
+}
+
 export function eventTypeOf(eventClass: EventClass): string {
   const type = typesByClass.get(eventClass);
   if (!type) throw new Error(`${eventClass.name} is not decorated with @DomainEvent`);
@@ -28,11 +35,21 @@ export function eventTypeOf(eventClass: EventClass): string {
 }
 
 export function toEventData(event: IEvent, metadata: JsonObject, id: string = randomUUID()): EventData {
+  const data = JSON.parse(JSON.stringify(event)) as JsonObject;
+  return { id, type: eventTypeOf(event.constructor as EventClass), data, metadata: auditMetadata(data, metadata) };
+}
+
+/**
+ * What audit needs on every event besides the chain hash: its organisation (who may read it), and the digest of
+ * its data alone, so that verification can say whether an edited event had its data or its metadata changed
+ * (the chain hash covers both at once). See docs/audit.md.
+ */
+function auditMetadata(data: JsonObject, metadata: JsonObject): JsonObject {
+  const organisationId = organisationNamedBy(data, metadata);
   return {
-    id,
-    type: eventTypeOf(event.constructor as EventClass),
-    data: JSON.parse(JSON.stringify(event)) as JsonObject,
-    metadata,
+    ...metadata,
+    ...(organisationId === undefined ? {} : { organisationId }),
+    data_hash: createHash('sha256').update(jcs(data), 'utf8').digest('hex'),
   };
 }
 

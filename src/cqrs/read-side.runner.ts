@@ -267,6 +267,20 @@ export class ReadSideRunner implements OnModuleInit {
   }
 
   /**
+   * Read-your-writes by event type (read-your-writes.ts): waits for every projection that reads one of `types`,
+   * so that nothing the caller reads next can miss the write. Never for a reactor: its side effects (a triage
+   * run, a delivery) follow the answer, they are not part of it.
+   */
+  async catchUpReaders(types: ReadonlySet<string>, position: Position, timeoutMs?: number): Promise<void> {
+    const readers = [...this.consumers.values()].filter((r) => r.kind === 'projection' && [...r.types].some((type) => types.has(type)));
+    await this.catchUp(
+      readers.map((r) => r.options.name),
+      position,
+      timeoutMs,
+    );
+  }
+
+  /**
    * A scratch rebuild of every projection (never a reactor: replaying side effects is not a rebuild) from
    * position zero, through fresh instances of the same code on an in-memory database, each fed exactly the
    * types it names in log order, each stopping at its `upTo` position. Comparing its tables with the live

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { JsonObject } from '../event-store/event-store.port';
+import type { JsonObject, Position } from '../event-store/event-store.port';
 
 /**
  * Who is acting and on whose behalf, carried through async calls so that every event written while serving a
@@ -14,6 +14,8 @@ export interface RequestContext {
   /** e.g. 'admin', 'api-key:<id>', 'system:<consumer>'. Never key material. */
   actor: string;
   organisationId?: string;
+  /** The last position this request's writes reached once its read models showed them (the consistency token). */
+  written?: Position;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -35,5 +37,17 @@ export function eventMetadata(): JsonObject {
     actor: context?.actor ?? 'system',
   };
   if (context?.requestId) metadata.request_id = context.requestId;
+  if (context?.organisationId) metadata.organisationId = context.organisationId;
   return metadata;
+}
+
+/**
+ * The organisation an event belongs to, from what it says itself: its metadata, else its data (most events
+ * name their organisation; a security event's envelope does). Undefined for instance-level events and for
+ * events that only their stream's first event ties to an organisation (audit derives those from the stream).
+ */
+export function organisationNamedBy(data: JsonObject, metadata: JsonObject | undefined): string | undefined {
+  const candidates = [metadata?.organisationId, data.organisationId, (data.envelope as JsonObject | undefined)?.organisation_id];
+  const found = candidates.find((value) => typeof value === 'string' && value.length > 0);
+  return found as string | undefined;
 }

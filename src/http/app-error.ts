@@ -9,6 +9,8 @@ export class AppError extends Error {
     message: string,
     /** Extra machine-readable detail, e.g. the failing fields of a 400. */
     readonly details?: unknown,
+    /** Response headers that belong to the error, e.g. `retry-after` on a 503. */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
     this.name = 'AppError';

@@ -32,11 +32,11 @@ const logger = new Logger('Errors');
  * Nest's HTTP exceptions and Fastify's own errors (body too large, bad media type) by status, a concurrency
  * conflict that escaped its handler as 409, and everything else as a 500 that reveals nothing.
  */
-export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (error instanceof AppError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details !== undefined) body.error.details = error.details;
-    return { status: error.status, body };
+    return { status: error.status, body, headers: error.headers };
   }
   if (error instanceof WrongExpectedVersion) {
     return { status: 409, body: { error: { code: 'conflict', message: 'The resource changed concurrently; retry the request' } } };

@@ -5,7 +5,9 @@ import { toErrorResponse } from './error-response';
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
-    const { status, body } = toErrorResponse(error);
-    void host.switchToHttp().getResponse<FastifyReply>().status(status).send(body);
+    const { status, body, headers } = toErrorResponse(error);
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    if (headers) void reply.headers(headers);
+    void reply.status(status).send(body);
   }
 }

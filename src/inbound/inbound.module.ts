@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
-import { IncidentsModule } from '../incidents/incidents.module';
 import { ObservabilityModule } from '../observability/observability.module';
-import { OrganisationsModule } from '../organisations/organisations.module';
 import {
   RegisterSourceHandler,
   RemoveSourceHandler,
   RotateSourceSecretHandler,
   UpdateSourceHandler,
 } from './commands/source.handlers';
+import { SourceTestEvents } from './source-test-events';
 import { WebhookConfigReconciler } from './config/webhook-config.reconciler';
 import { SourcesController } from './http/sources.controller';
 import { WebhookObserver } from './http/webhook-observer';
@@ -16,13 +15,13 @@ import { WebhookReceiverController } from './http/webhook-receiver.controller';
 import { ReceiptsProjection } from './projections/receipts.projection';
 import { SourcesProjection } from './projections/sources.projection';
 import { AlertProcessor } from './receiving/alert-processor';
-import { AlertQueueWorker } from './receiving/alert-queue.worker';
+import { AlertQueueReactor } from './receiving/alert-queue.reactor';
 import { WebhookReceiver } from './receiving/webhook-receiver';
 import { RejectedWebhooks } from './receiving/rejected-webhooks';
 
 /** Webhook sources, and receiving their signed alerts: POST /api/webhooks/:source and everything under /api/webhooks. */
 @Module({
-  imports: [OrganisationsModule, IncidentsModule, ObservabilityModule],
+  imports: [ObservabilityModule],
   controllers: [WebhookReceiverController, SourcesController],
   providers: [
     RegisterSourceHandler,
@@ -32,12 +31,13 @@ import { RejectedWebhooks } from './receiving/rejected-webhooks';
     SourcesProjection,
     ReceiptsProjection,
     AlertProcessor,
-    AlertQueueWorker,
+    AlertQueueReactor,
     WebhookReceiver,
     RejectedWebhooks,
     WebhookObserver,
     WebhookRateLimit,
     WebhookConfigReconciler,
+    SourceTestEvents,
   ],
 })
 export class InboundModule {}

@@ -1,4 +1,5 @@
 import type { IEvent } from '@nestjs/cqrs';
+import { activeSecrets, rotateSecrets as rotateSharedSecrets } from '../contracts/secret-rotation';
 import type { Aggregate } from '../cqrs/aggregate-store';
 import {
   SourceNameClaimed,
@@ -8,9 +9,10 @@ import {
   SourceSecretRotated,
   SourceUpdated,
   type SourceSettings,
+  sourceStream,
 } from './events/source.events';
 
-export const sourceStream = (organisationId: string, name: string) => `source-${organisationId}.${name}`;
+export { sourceStream };
 export const sourceNameStream = (name: string) => `sourceName-${name}`;
 
 /** Lower-case letters and digits first, then also `.`, `_` and `-`: safe in a URL path, a stream name and a metric label. */
@@ -45,22 +47,12 @@ export const Source: Aggregate<SourceState> = {
   },
 };
 
-/** After a rotation: older secrets expire at the end of the grace period (or earlier, if due), the new one never. */
+/** After a rotation: the shared rule (src/contracts/secret-rotation.ts), the new secret recorded as created. */
 export function rotateSecrets(secrets: readonly SourceSecretState[], event: SourceSecretRotated): SourceSecretState[] {
-  // Applying the same rotation twice (a redelivered event) changes nothing.
-  if (secrets.some((s) => s.id === event.secret.id)) return [...secrets];
-  const rotatedAt = event.secret.createdAt;
-  const previous = secrets
-    .map((s) => ({ ...s, expiresAt: s.expiresAt !== null && s.expiresAt < event.previousExpireAt ? s.expiresAt : event.previousExpireAt }))
-    // ISO-8601 UTC strings of one format compare in time order.
-    .filter((s) => s.expiresAt > rotatedAt);
-  return [...previous, { ...event.secret, expiresAt: null }];
+  return rotateSharedSecrets(secrets, { ...event.secret, expiresAt: null }, event.secret.createdAt, event.previousExpireAt);
 }
 
-/** The secrets that verify at `nowMs`: the current one, and older ones inside their grace period. */
-export function activeSecrets<T extends { expiresAt: string | null }>(secrets: readonly T[], nowMs: number): T[] {
-  return secrets.filter((s) => s.expiresAt === null || Date.parse(s.expiresAt) > nowMs);
-}
+export { activeSecrets };
 
 export interface SourceNameState {
   /** The organisation whose source holds the name, or null when it is free. */

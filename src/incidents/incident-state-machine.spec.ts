@@ -1,7 +1,7 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../http/app-error';
-import type { NormalizedAlert } from '../inbound/normalizers';
+import type { NormalizedAlert } from '../contracts/alert';
 import {
   AlertAttached,
   INCIDENT_STATUSES,

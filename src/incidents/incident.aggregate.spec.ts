@@ -1,6 +1,6 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { describe, expect, it } from 'vitest';
-import type { NormalizedAlert } from '../inbound/normalizers';
+import type { NormalizedAlert } from '../contracts/alert';
 import { AlertAttached, IncidentOpened, IncidentReopened, IncidentResolved } from './events/incident.events';
 import { decideAlert, formatIncidentNumber, Incident, incidentIdFor, type AlertToRecord, type IncidentState } from './incident.aggregate';
 

@@ -1,9 +1,10 @@
 import type { IEvent } from '@nestjs/cqrs';
 import type { Aggregate } from '../cqrs/aggregate-store';
-import { deterministicUuid } from '../inbound/deterministic-id';
-import { SEVERITIES, type AlertAction, type NormalizedAlert, type Severity } from '../inbound/normalizers';
+import { deterministicUuid } from '../contracts/ids';
+import { SEVERITIES, type AlertAction, type NormalizedAlert, type Severity } from '../contracts/alert';
 import { notFound } from '../http/app-error';
 import {
+  type AlertResult,
   AlertAttached,
   IncidentAcknowledged,
   IncidentAssigned,
@@ -38,8 +39,6 @@ export function maxSeverity(a: Severity, b: Severity): Severity {
   return SEVERITIES.indexOf(a) >= SEVERITIES.indexOf(b) ? a : b;
 }
 
-/** What one alert did to its incident; `unchanged` when it was for an incident in a state it cannot change. */
-export type AlertResult = 'opened' | 'attached' | 'reopened' | 'resolved' | 'acknowledged' | 'unchanged';
 
 export interface IncidentState {
   exists: boolean;

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ObservabilityModule } from '../observability/observability.module';
-import { OrganisationsModule } from '../organisations/organisations.module';
-import { ChangeIncidentHandler } from './commands/change-incident.handler';
-import { RecordAlertHandler } from './commands/record-alert.handler';
+import { ChangeIncidentHandler, RecordAlertHandler } from './commands/incident.handlers';
 import { IncidentsController } from './http/incidents.controller';
 import { IncidentNumbers } from './incident-numbers';
+import { IncidentQueries } from './incident-queries';
 import { IncidentsProjection } from './projections/incidents.projection';
 import { SourceStatsProjection } from './projections/source-stats.projection';
 import { parseSlaTargets, SLA_TARGETS } from './sla/sla-targets';
@@ -18,19 +17,19 @@ import { SlaTimer } from './sla/sla-timer';
  * their lifecycle through the API (docs/incidents.md), with SLA clocks and per-source statistics.
  */
 @Module({
-  imports: [OrganisationsModule, ObservabilityModule],
+  imports: [ObservabilityModule],
   controllers: [IncidentsController],
   providers: [
     { provide: SLA_TARGETS, inject: [APP_CONFIG], useFactory: (config: AppConfig) => parseSlaTargets(config.slaTargets) },
     RecordAlertHandler,
     ChangeIncidentHandler,
     IncidentNumbers,
+    IncidentQueries,
     IncidentsProjection,
     SourceStatsProjection,
     SlaProjection,
     SlaTimer,
     SlaMetrics,
   ],
-  exports: [IncidentsProjection],
 })
 export class IncidentsModule {}

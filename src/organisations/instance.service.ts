@@ -2,18 +2,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { generateApiKey, hashApiKey } from '../auth/api-key';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { hydrate, toEventData } from '../cqrs/domain-event';
-import { eventMetadata } from '../cqrs/request-context';
-import { ReadSideRunner } from '../cqrs/read-side.runner';
-import { StreamNotFound } from '../event-store/event-store.errors';
-import { EVENT_STORE, type EventStore } from '../event-store/event-store.port';
+import { DEFAULT_ORGANISATION } from '../contracts/tenancy';
+import { AggregateStore, type Aggregate } from '../cqrs/aggregate-store';
+import { ReadYourWrites } from '../cqrs/read-your-writes';
 import { CreateOrganisation } from './commands/organisation.commands';
-import { CreateOrganisationHandler } from './commands/organisation.handlers';
 import { AdminKeyGenerated, InstanceInitialised } from './events/organisation.events';
-import { ORGANISATIONS_PROJECTION } from './projections/organisations.projection';
 
 export const INSTANCE_STREAM = 'instance-settings';
-export const DEFAULT_ORGANISATION = 'default';
+
+export { DEFAULT_ORGANISATION };
 
 /**
  * First start and every start: the `default` organisation, and the instance admin key. TW_ADMIN_KEY wins
@@ -27,9 +24,8 @@ export class InstanceService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly createOrganisation: CreateOrganisationHandler,
-    private readonly readSide: ReadSideRunner,
+    private readonly aggregates: AggregateStore,
+    private readonly commands: ReadYourWrites,
   ) {}
 
   get defaultOrganisationId(): string {
@@ -41,44 +37,48 @@ export class InstanceService {
     return timingSafeEqual(Buffer.from(hashApiKey(key), 'hex'), this.adminKeyHash);
   }
 
-  /** Run by the app factory after the read side has started, before the server listens. */
+  /**
+   * Run by the app factory after the read side has started, before the server listens. Idempotent across
+   * instances starting together on one empty store: the instance settings are decided on the stream's state and
+   * appended with the revision that was read, so the second instance's append conflicts, is re-decided on the
+   * first one's events and adopts them — one default organisation, one generated admin key (printed only by the
+   * instance whose append won).
+   */
   async initialise(): Promise<void> {
-    let initialised: InstanceInitialised | undefined;
-    let generated: AdminKeyGenerated | undefined;
-    try {
-      for (const recorded of await this.store.readStream(INSTANCE_STREAM)) {
-        const event = hydrate(recorded);
-        if (event instanceof InstanceInitialised) initialised = event;
-        if (event instanceof AdminKeyGenerated) generated = event;
-      }
-    } catch (error) {
-      if (!(error instanceof StreamNotFound)) throw error;
-    }
-
-    const toAppend = [];
-    if (!initialised) toAppend.push((initialised = new InstanceInitialised(randomUUID())));
     let newKey: string | undefined;
-    if (this.config.adminKey) {
-      this.adminKeyHash = Buffer.from(hashApiKey(this.config.adminKey), 'hex');
-    } else if (generated) {
-      this.adminKeyHash = Buffer.from(generated.keyHash, 'hex');
-    } else {
-      newKey = generateApiKey();
-      toAppend.push(new AdminKeyGenerated(hashApiKey(newKey)));
-      this.adminKeyHash = Buffer.from(hashApiKey(newKey), 'hex');
-    }
-    if (toAppend.length > 0) {
-      // Appended before the key is printed: a key that is shown is a key that works after a restart.
-      const metadata = eventMetadata();
-      await this.store.append(INSTANCE_STREAM, toAppend.map((e) => toEventData(e, metadata)));
-    }
+    const { state } = await this.aggregates.execute(INSTANCE_STREAM, InstanceSettings, (current) => {
+      newKey = undefined;
+      const events = [];
+      if (!current.defaultOrganisationId) events.push(new InstanceInitialised(randomUUID()));
+      if (!this.config.adminKey && !current.generatedKeyHash) {
+        newKey = generateApiKey();
+        events.push(new AdminKeyGenerated(hashApiKey(newKey)));
+      }
+      return events;
+    });
+    // Appended before the key is printed: a key that is shown is a key that works after a restart.
     if (newKey) {
-      this.logger.warn(
-        `TW_ADMIN_KEY is not set: generated the instance admin key, shown only this once. Keep it: ${newKey}`,
-      );
+      this.logger.warn(`TW_ADMIN_KEY is not set: generated the instance admin key, shown only this once. Keep it: ${newKey}`);
     }
-    this.defaultOrgId = initialised.defaultOrganisationId;
-    const appended = await this.createOrganisation.execute(new CreateOrganisation(this.defaultOrgId, DEFAULT_ORGANISATION));
-    if (appended) await this.readSide.catchUp([ORGANISATIONS_PROJECTION], appended.position);
+    const keyHash = this.config.adminKey ? hashApiKey(this.config.adminKey) : state.generatedKeyHash!;
+    this.adminKeyHash = Buffer.from(keyHash, 'hex');
+    this.defaultOrgId = state.defaultOrganisationId!;
+    await this.commands.execute(new CreateOrganisation(this.defaultOrgId, DEFAULT_ORGANISATION));
   }
 }
+
+interface InstanceSettingsState {
+  /** The last InstanceInitialised's (a store written before initialisation was idempotent may hold two). */
+  defaultOrganisationId?: string;
+  generatedKeyHash?: string;
+}
+
+/** The `instance-settings` stream as a fold. */
+const InstanceSettings: Aggregate<InstanceSettingsState> = {
+  initial: () => ({}),
+  evolve: (state, event) => {
+    if (event instanceof InstanceInitialised) return { ...state, defaultOrganisationId: event.defaultOrganisationId };
+    if (event instanceof AdminKeyGenerated) return { ...state, generatedKeyHash: event.keyHash };
+    return state;
+  },
+};

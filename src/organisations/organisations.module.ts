@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { OrganisationAccess } from '../auth/organisation-access';
+import { TENANCY } from '../contracts/tenancy';
 import {
   CreateOrganisationHandler,
   CreateProjectHandler,
@@ -9,7 +10,13 @@ import {
 import { OrganisationsController } from './http/organisations.controller';
 import { InstanceService } from './instance.service';
 import { OrganisationsProjection } from './projections/organisations.projection';
+import { OrganisationsTenancy } from './tenancy.provider';
 
+/**
+ * Tenancy for the whole application: global, so every capability reaches the tenancy port and
+ * OrganisationAccess without importing this module (capabilities never import each other).
+ */
+@Global()
 @Module({
   controllers: [OrganisationsController],
   providers: [
@@ -20,7 +27,8 @@ import { OrganisationsProjection } from './projections/organisations.projection'
     OrganisationsProjection,
     InstanceService,
     OrganisationAccess,
+    { provide: TENANCY, useClass: OrganisationsTenancy },
   ],
-  exports: [OrganisationsProjection, InstanceService, OrganisationAccess],
+  exports: [TENANCY, OrganisationAccess, InstanceService],
 })
 export class OrganisationsModule {}

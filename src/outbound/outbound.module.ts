@@ -1,6 +1,6 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { OrganisationsModule } from '../organisations/organisations.module';
+import { PROJECT_MONITORING } from '../contracts/project-monitoring';
 import {
   CancelDeliveryHandler,
   RecordDeliveryAttemptHandler,
@@ -44,8 +44,8 @@ import { WebhooksProjection } from './projections/webhooks.projection';
  * webhooks, and their delivery — signed, SSRF-guarded, retried from stored due times, one delivery per
  * (event, webhook). README.md (beside this file) describes the decisions.
  */
+@Global() // only to provide the project-monitoring port (src/contracts/project-monitoring.ts) to triage
 @Module({
-  imports: [OrganisationsModule],
   controllers: [EventTypesController, SecurityEventsController, MonitoringController, WebhooksController, DeliveriesController],
   providers: [
     RecordSecurityEventHandler,
@@ -68,6 +68,8 @@ import { WebhooksProjection } from './projections/webhooks.projection';
     IncidentEventsProducer,
     DriftProducer,
     MonitoringService,
+    { provide: PROJECT_MONITORING, useExisting: MonitoringService },
+    { provide: PROJECT_MONITORING, useExisting: MonitoringService },
     DeliveryPlanner,
     DeliveryAttempts,
     DeliveryClaims,
@@ -96,6 +98,6 @@ import { WebhooksProjection } from './projections/webhooks.projection';
           : new EmbeddedDeliveryQueue(deliveries, claims),
     },
   ],
-  exports: [MonitoringService],
+  exports: [PROJECT_MONITORING],
 })
 export class OutboundModule {}

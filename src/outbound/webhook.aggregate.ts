@@ -1,4 +1,5 @@
 import type { IEvent } from '@nestjs/cqrs';
+import { activeSecrets, rotateSecrets } from '../contracts/secret-rotation';
 import type { Aggregate } from '../cqrs/aggregate-store';
 import {
   WebhookCreated,
@@ -29,12 +30,9 @@ export interface WebhooksState {
   webhooks: Map<string, WebhookState>;
 }
 
-const earlier = (a: string | null, b: string) => (a !== null && a < b ? a : b);
-
-/** The secrets that sign at `now`, newest first. */
+/** The secrets that sign at `now`, newest first (the shared expiry rule: src/contracts/secret-rotation.ts). */
 export function liveSecrets<S extends { expiresAt: string | null; createdAt: string }>(secrets: readonly S[], now: Date): S[] {
-  const at = now.toISOString();
-  return secrets.filter((s) => s.expiresAt === null || s.expiresAt > at).reverse();
+  return activeSecrets(secrets, now.getTime()).reverse();
 }
 
 export const Webhooks: Aggregate<WebhooksState> = {
@@ -49,10 +47,8 @@ export const Webhooks: Aggregate<WebhooksState> = {
     } else if (event instanceof WebhookSecretRotated) {
       const current = webhooks.get(event.webhookId);
       if (current) {
-        const previous = current.secrets
-          .map((s) => ({ ...s, expiresAt: earlier(s.expiresAt, event.previousExpireAt) }))
-          .filter((s) => s.expiresAt > event.rotatedAt);
-        webhooks.set(event.webhookId, { ...current, secrets: [...previous, { ...event.secret, expiresAt: null }] });
+        const secrets = rotateSecrets(current.secrets, { ...event.secret, expiresAt: null }, event.rotatedAt, event.previousExpireAt);
+        webhooks.set(event.webhookId, { ...current, secrets });
       }
     } else if (event instanceof WebhookDisabled) {
       const current = webhooks.get(event.webhookId);

@@ -17,7 +17,7 @@ import {
   validateSync,
   type ValidationError,
 } from 'class-validator';
-import { SEVERITIES, type Severity } from '../inbound/normalizers';
+import { SEVERITIES, type Severity } from '../contracts/alert';
 import { VERDICTS, type Verdict } from './events/triage.events';
 
 export const CRITICALITIES = ['critical', 'high', 'medium', 'low'] as const;

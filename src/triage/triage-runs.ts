@@ -1,12 +1,11 @@
 import type { IEvent } from '@nestjs/cqrs';
 import type { Aggregate } from '../cqrs/aggregate-store';
-import { deterministicUuid } from '../inbound/deterministic-id';
+import { deterministicUuid } from '../contracts/ids';
 import { IncidentNeedsManualTriage } from '../incidents/events/incident.events';
 import { Incident, type IncidentState } from '../incidents/incident.aggregate';
-import { TriageCompleted, TriageSkipped, TriageStarted, TriageStepCompleted, TriageStepFailed } from './events/triage.events';
+import { TriageCompleted, TriageSkipped, TriageStarted, TriageStepCompleted, TriageStepFailed, type RunStatus } from './events/triage.events';
 import type { StepResult } from './playbooks/playbook';
 
-export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
 export interface TriageRun {
   runId: string;

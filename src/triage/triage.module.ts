@@ -1,13 +1,9 @@
 import { Module } from '@nestjs/common';
-import { IncidentsModule } from '../incidents/incidents.module';
 import { ObservabilityModule } from '../observability/observability.module';
-import { MonitoringService } from '../outbound/monitoring.service';
-import { OutboundModule } from '../outbound/outbound.module';
 import { ChangeTriageSettingsHandler } from './commands/triage-settings.handlers';
 import { LinkIncidentHandler, StartTriageHandler } from './commands/triage.handlers';
 import { TriageSettingsController } from './http/triage-settings.controller';
 import { PlaybookConfiguration } from './playbook-configuration';
-import { PROJECT_MONITORING } from './project-monitoring';
 import { LearnedDomainsProjection } from './projections/learned-domains.projection';
 import { SightingsProjection } from './projections/sightings.projection';
 import { TriageRunsProjection } from './projections/triage-runs.projection';
@@ -17,7 +13,6 @@ import { TriageWorker } from './runner/triage.worker';
 import { TriageSaga } from './sagas/triage.saga';
 import { TriageMetrics } from './triage.metrics';
 import { TriageSettingsService } from './triage-settings.service';
-import { OrganisationsModule } from '../organisations/organisations.module';
 
 /**
  * Auto-triage: a saga starts the source's playbook when an incident opens (and again when its playbook asks),
@@ -25,14 +20,13 @@ import { OrganisationsModule } from '../organisations/organisations.module';
  * docs/triage.md describes the playbooks, their configuration and scoring.
  */
 @Module({
-  imports: [IncidentsModule, ObservabilityModule, OutboundModule, OrganisationsModule],
+  imports: [ObservabilityModule],
   controllers: [TriageSettingsController],
   providers: [
     ChangeTriageSettingsHandler,
     LearnedDomainsProjection,
     TriageSettingsService,
     PlaybookConfiguration,
-    { provide: PROJECT_MONITORING, useExisting: MonitoringService },
     StartTriageHandler,
     LinkIncidentHandler,
     TriageSaga,

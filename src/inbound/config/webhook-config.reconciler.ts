@@ -3,25 +3,23 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { CommandBus } from '@nestjs/cqrs';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { APP_CONFIG, ConfigError, type AppConfig } from '../../config/config';
+import { ConfigError } from '../../config/config';
+import { ConfigFile } from '../../config/config-file';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { AggregateStore } from '../../cqrs/aggregate-store';
-import { hydrate, toEventData } from '../../cqrs/domain-event';
-import { eventMetadata, runWithContext } from '../../cqrs/request-context';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { hydrate } from '../../cqrs/domain-event';
+import { runWithContext } from '../../cqrs/request-context';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { StreamNotFound } from '../../event-store/event-store.errors';
-import { EVENT_STORE, comparePositions, type EventStore, type ExpectedRevision, type Position } from '../../event-store/event-store.port';
+import { EVENT_STORE, type EventStore, type ExpectedRevision } from '../../event-store/event-store.port';
 import { AppError } from '../../http/app-error';
-import { InstanceService } from '../../organisations/instance.service';
-import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
-import type { SourceCommandResult } from '../commands/source.handlers';
 import { WebhookConfigApplied } from '../events/webhook-config.events';
-import { SOURCES_PROJECTION } from '../projections/sources.projection';
 import { Source, sourceStream } from '../source.aggregate';
 import { openSourceSecret } from '../source-secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings } from '../source-settings';
-import { loadWebhookConfig, type SourceDeclaration, type WebhookConfig } from './webhook-config';
+import { parseSourcesSection, type SourceDeclaration } from './webhook-config';
 
 export const webhookConfigStream = (organisationId: string) => `webhookConfig-${organisationId}`;
 
@@ -42,21 +40,21 @@ export class WebhookConfigReconciler implements OnModuleInit {
   private readonly logger = new Logger('WebhookConfig');
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly file: ConfigFile,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly adapterHost: HttpAdapterHost,
     private readonly commands: CommandBus,
     private readonly aggregates: AggregateStore,
-    private readonly instance: InstanceService,
-    private readonly organisations: OrganisationsProjection,
-    private readonly readSide: ReadSideRunner,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
+    private readonly readYourWrites: ReadYourWrites,
   ) {}
 
   onModuleInit(): void {
-    if (!this.config.configFile) return;
-    const declared = loadWebhookConfig(this.config.configFile, process.env);
-    for (const warning of declared.warnings) this.logger.warn(warning);
+    const document = this.file.document();
+    if (!document) return;
+    for (const warning of document.warnings) this.logger.warn(warning);
+    const declared = parseSourcesSection(document);
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onReady', async () => {
       const id = randomUUID();
@@ -64,36 +62,34 @@ export class WebhookConfigReconciler implements OnModuleInit {
     });
   }
 
-  async reconcile(declared: WebhookConfig): Promise<void> {
-    const organisationId = this.instance.defaultOrganisationId;
+  async reconcile(declared: SourceDeclaration[]): Promise<void> {
+    const organisationId = this.tenancy.defaultOrganisationId;
     if (!organisationId) throw new Error('The instance must be initialised before the configuration file is applied');
-    let last: Position | undefined;
-    const note = (result: SourceCommandResult) => {
-      if (result && (!last || comparePositions(result.position, last) > 0)) last = result.position;
-    };
+    // Answered (the server starts listening) only once the sources read model shows the file.
+    const { written } = await this.readYourWrites.collect(async () => {
+      for (const source of declared) await this.apply(organisationId, source);
 
-    for (const source of declared.sources) await this.apply(organisationId, source, note);
-
-    const names = declared.sources.map((s) => s.name).sort();
-    const applied = await this.lastApplied(organisationId);
-    for (const name of applied.sources.filter((n) => !names.includes(n))) {
-      const { state } = await this.aggregates.load(sourceStream(organisationId, name), Source);
-      if (state.settings?.managedBy !== 'config') continue;
-      note(await this.commands.execute(new RemoveSource(organisationId, name, 'config')));
-      this.logger.log(`Source '${name}' is no longer in the configuration file: removed`);
-    }
-    if (JSON.stringify(names) !== JSON.stringify(applied.sources)) {
-      await this.store.append(webhookConfigStream(organisationId), [toEventData(new WebhookConfigApplied(organisationId, names), eventMetadata())], {
-        expectedRevision: applied.revision,
-      });
-    }
-    if (last) await this.readSide.catchUp([SOURCES_PROJECTION], last);
+      const names = declared.map((s) => s.name).sort();
+      const applied = await this.lastApplied(organisationId);
+      for (const name of applied.sources.filter((n) => !names.includes(n))) {
+        const { state } = await this.aggregates.load(sourceStream(organisationId, name), Source);
+        if (state.settings?.managedBy !== 'config') continue;
+        await this.commands.execute(new RemoveSource(organisationId, name, 'config'));
+        this.logger.log(`Source '${name}' is no longer in the configuration file: removed`);
+      }
+      if (JSON.stringify(names) !== JSON.stringify(applied.sources)) {
+        await this.aggregates.record(webhookConfigStream(organisationId), [new WebhookConfigApplied(organisationId, names)], {
+          expectedRevision: applied.revision,
+        });
+      }
+    });
+    await this.readYourWrites.reflect(written);
   }
 
-  private async apply(organisationId: string, declared: SourceDeclaration, note: (result: SourceCommandResult) => void): Promise<void> {
+  private async apply(organisationId: string, declared: SourceDeclaration): Promise<void> {
     const { name, secret, settings } = declared;
     const projectId = settings.project_id;
-    if (projectId && !this.organisations.project(organisationId, projectId)) {
+    if (projectId && !this.tenancy.project(organisationId, projectId)) {
       throw new ConfigError(`Configuration file: sources.${name}.project_id: '${projectId}' is not a project of the default organisation`);
     }
     const stream = sourceStream(organisationId, name);
@@ -101,15 +97,15 @@ export class WebhookConfigReconciler implements OnModuleInit {
     const { state } = await this.aggregates.load(stream, Source);
     try {
       if (!state.exists) {
-        note(await this.commands.execute(new RegisterSource(organisationId, name, desired, randomUUID(), secret)));
+        await this.commands.execute(new RegisterSource(organisationId, name, desired, randomUUID(), secret));
         this.logger.log(`Source '${name}' registered from the configuration file`);
         return;
       }
       if (state.settings?.managedBy === 'api') this.logger.warn(`Source '${name}' was registered through the API; the configuration file now manages it`);
-      note(await this.commands.execute(new UpdateSource(organisationId, name, desired, 'config')));
+      await this.commands.execute(new UpdateSource(organisationId, name, desired, 'config'));
       const current = state.secrets.at(-1)!;
       if (openSourceSecret(this.box, stream, current) !== secret) {
-        note(await this.commands.execute(new RotateSourceSecret(organisationId, name, randomUUID(), secret, DEFAULT_GRACE_PERIOD_SECONDS, 'config')));
+        await this.commands.execute(new RotateSourceSecret(organisationId, name, randomUUID(), secret, DEFAULT_GRACE_PERIOD_SECONDS, 'config'));
         this.logger.log(`Source '${name}': secret changed in the configuration file, rotated (the previous one verifies for 24 h)`);
       }
     } catch (error) {

@@ -1,8 +1,7 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { DomainEvent } from '../../cqrs/domain-event';
-import type { IncidentTriage } from '../../incidents/events/incident.events';
-import type { AlertAction, NormalizedAlert, VendorFormat } from '../normalizers';
-import type { AlertResult } from '../../incidents/incident.aggregate';
+import type { AlertResult, IncidentTriage } from '../../incidents/events/incident.events';
+import type { AlertAction, NormalizedAlert, VendorFormat } from '../../contracts/alert';
 
 /**
  * Stream `alert-<receipt id>`: one authenticated webhook request. The receipt id is derived from (source,

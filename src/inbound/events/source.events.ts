@@ -3,6 +3,9 @@ import { DomainEvent } from '../../cqrs/domain-event';
 import type { Severity, VendorFormat } from '../normalizers';
 
 /** How a source's alerts are read and answered; every field always present, so events carry the whole truth. */
+/** A source's own stream: every event above about it, in order (readers outside inbound fold it from these events). */
+export const sourceStream = (organisationId: string, name: string) => `source-${organisationId}.${name}`;
+
 export interface SourceSettings {
   autoTriage: boolean;
   /** A playbook name; the playbooks capability checks that it exists. */

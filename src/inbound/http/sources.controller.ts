@@ -1,24 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
-import { invalidRequest } from '../../http/app-error';
-import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
-import { sourceNotFound, type SourceCommandResult } from '../commands/source.handlers';
-import { SOURCES_PROJECTION, SourcesProjection, type SourceView } from '../projections/sources.projection';
+import { sourceNotFound } from '../commands/source.handlers';
+import { SourcesProjection, type SourceView } from '../projections/sources.projection';
 import { REJECTED_PER_SOURCE, RejectedWebhooks } from '../receiving/rejected-webhooks';
-import { signatureHeader } from '../signature';
 import { activeSecrets } from '../source.aggregate';
-import { generateSourceSecret, openSourceSecret } from '../source-secrets';
-import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings, settingsChanges, type SettingsInput } from '../source-settings';
+import { generateSourceSecret } from '../source-secrets';
+import { SourceTestEvents } from '../source-test-events';
+import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings, settingsChanges } from '../source-settings';
 import {
   RegisteredSourceDto,
   RegisterSourceDto,
@@ -41,13 +37,11 @@ const UNKNOWN_PLAYBOOK = 'invalid_request: the body or a parameter is malformed 
 @Controller('api/webhooks')
 export class SourcesController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly sources: SourcesProjection,
-    private readonly organisations: OrganisationsProjection,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
     private readonly rejections: RejectedWebhooks,
-    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    private readonly testEvents: SourceTestEvents,
   ) {}
 
   @Post()
@@ -60,9 +54,8 @@ export class SourcesController {
   @ApiErrors(400, 401, 403, 404, 409)
   async register(@CurrentPrincipal() principal: Principal, @Body() body: RegisterSourceDto): Promise<RegisteredSourceDto> {
     const organisation = this.access.scope(principal, body.organisation_id);
-    this.checkProject(organisation.id, body);
     const secret = body.secret ?? generateSourceSecret();
-    await this.run(new RegisterSource(organisation.id, body.source, newSettings(body, 'api'), randomUUID(), secret));
+    await this.commands.execute(new RegisterSource(organisation.id, body.source, newSettings(body, 'api'), randomUUID(), secret));
     const view = this.toDto(this.sources.source(organisation.id, body.source)!);
     return body.secret === undefined ? { ...view, secret } : view;
   }
@@ -114,8 +107,7 @@ export class SourcesController {
     @Body() body: UpdateSourceDto,
   ): Promise<SourceDto> {
     const source = this.find(principal, name, query);
-    this.checkProject(source.organisationId, body);
-    await this.run(new UpdateSource(source.organisationId, name, settingsChanges(body), 'api'));
+    await this.commands.execute(new UpdateSource(source.organisationId, name, settingsChanges(body), 'api'));
     return this.toDto(this.sources.source(source.organisationId, name)!);
   }
 
@@ -127,7 +119,7 @@ export class SourcesController {
   @ApiErrors(400, 401, 403, 404, 409)
   async remove(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): Promise<void> {
     const source = this.find(principal, name, query);
-    await this.run(new RemoveSource(source.organisationId, name, 'api'));
+    await this.commands.execute(new RemoveSource(source.organisationId, name, 'api'));
   }
 
   @Post(':source/secrets')
@@ -147,7 +139,7 @@ export class SourcesController {
     const secret = body.secret ?? generateSourceSecret();
     const secretId = randomUUID();
     const grace = body.grace_period_seconds ?? DEFAULT_GRACE_PERIOD_SECONDS;
-    await this.run(new RotateSourceSecret(source.organisationId, name, secretId, secret, grace, 'api'));
+    await this.commands.execute(new RotateSourceSecret(source.organisationId, name, secretId, secret, grace, 'api'));
     const secrets = this.toDto(this.sources.source(source.organisationId, name)!).secrets;
     const rotatedAt = Date.parse(secrets.find((s) => s.id === secretId)!.created_at);
     const rotated: RotatedSecretDto = {
@@ -168,24 +160,7 @@ export class SourcesController {
   @ApiOkResponse({ type: TestEventDto })
   @ApiErrors(400, 401, 403, 404)
   testEvent(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): TestEventDto {
-    const source = this.find(principal, name, query);
-    const now = Date.now();
-    const current = activeSecrets(source.secrets, now).at(-1)!;
-    const timestamp = String(Math.floor(now / 1000));
-    const body = JSON.stringify({
-      event_type: 'test',
-      timestamp: new Date(now).toISOString(),
-      source: source.name,
-      data: { message: 'Towline test event' },
-    });
-    return {
-      body,
-      headers: {
-        'X-Webhook-Signature': signatureHeader(openSourceSecret(this.box, source.stream, current), timestamp, Buffer.from(body, 'utf8')),
-        'X-Webhook-Timestamp': timestamp,
-        'Content-Type': 'application/json',
-      },
-    };
+    return this.testEvents.sign(this.find(principal, name, query));
   }
 
   private find(principal: Principal, name: string, query: OrganisationQuery): SourceView {
@@ -193,20 +168,6 @@ export class SourcesController {
     const source = this.sources.source(organisation.id, name);
     if (!source) throw sourceNotFound(name);
     return source;
-  }
-
-  private checkProject(organisationId: string, body: SettingsInput): void {
-    if (body.project_id && !this.organisations.project(organisationId, body.project_id)) {
-      throw invalidRequest(`project_id '${body.project_id}' is not a project of this organisation`, [
-        { field: 'project_id', problems: ['is not a project of this organisation'] },
-      ]);
-    }
-  }
-
-  /** Executes a command and waits for the sources read model to show it. */
-  private async run(command: object): Promise<void> {
-    const appended = await this.commands.execute<object, SourceCommandResult>(command);
-    if (appended) await this.readSide.catchUp([SOURCES_PROJECTION], appended.position);
   }
 
   private toDto(source: SourceView): SourceDto {

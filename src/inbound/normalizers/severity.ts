@@ -1,8 +1,6 @@
-import { SEVERITIES, type NormalizeContext, type Severity } from './types';
+import { isSeverity, SEVERITIES, type NormalizeContext, type Severity } from './types';
 
-export function isSeverity(value: unknown): value is Severity {
-  return typeof value === 'string' && (SEVERITIES as readonly string[]).includes(value);
-}
+export { isSeverity };
 
 /**
  * The words vendors use, folded onto Towline's five levels. Syslog/PagerDuty/Alertmanager style levels sit

@@ -1,21 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { hydrate, toEventData } from '../../cqrs/domain-event';
-import { eventMetadata, runWithContext } from '../../cqrs/request-context';
+import { AggregateStore } from '../../cqrs/aggregate-store';
+import { hydrate } from '../../cqrs/domain-event';
+import { ReadYourWrites, type Written } from '../../cqrs/read-your-writes';
+import { runWithContext } from '../../cqrs/request-context';
 import { StreamNotFound, WrongExpectedVersion } from '../../event-store/event-store.errors';
-import { EVENT_STORE, type EventStore, type JsonObject, type Position } from '../../event-store/event-store.port';
-import type { AlertOutcome } from '../../incidents/commands/record-alert.handler';
-import { RecordAlert } from '../../incidents/commands/record-alert.command';
+import { EVENT_STORE, type EventStore, type JsonObject } from '../../event-store/event-store.port';
+import { RecordAlert, type AlertOutcome } from '../../incidents/commands/incident.commands';
 import { acceptedAnswer, AlertProcessed, AlertReceived, alertStream, type AcceptedAnswer, type ItemOutcome } from '../events/alert.events';
 
 export interface ProcessedAlert {
   answer: AcceptedAnswer;
-  /** Where the last incident event landed (null when this call wrote none), for read-your-writes. */
-  incidentPosition: Position | null;
+  /** What processing wrote on the incidents (null when this call wrote none), for read-your-writes. */
+  written: Written | null;
   /**
    * Settles once the outcome (AlertProcessed) is recorded on the receipt. The answer does not wait for it: the
    * incident events are the durable part of the answer, and an outcome lost in a crash is recorded again by
-   * the queue worker, which finds the same results on the incident.
+   * the queue reactor, which finds the same results on the incident.
    */
   recorded: Promise<void>;
 }
@@ -40,7 +41,7 @@ export function causeOf(eventId: string, metadata: JsonObject): ReceivedCause {
 /**
  * Turns a received webhook into incident changes, item by item, and records the outcome (AlertProcessed)
  * on its receipt stream. Idempotent from end to end — each item is recorded on its incident once, and
- * AlertProcessed is appended only right after AlertReceived — so the synchronous path, the queue worker,
+ * AlertProcessed is appended only right after AlertReceived — so the synchronous path, the queue reactor,
  * a replayed request and a restart can all run it on the same receipt and agree on one answer. Within the
  * process, a second caller joins the run in progress instead of repeating it.
  */
@@ -51,6 +52,8 @@ export class AlertProcessor {
 
   constructor(
     private readonly commands: CommandBus,
+    private readonly aggregates: AggregateStore,
+    private readonly readYourWrites: ReadYourWrites,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
@@ -108,12 +111,26 @@ export class AlertProcessor {
   private async run(received: AlertReceived, receiptRecorded?: Promise<unknown>): Promise<ProcessedAlert> {
     if (!receiptRecorded) {
       const done = await this.processed(received.receiptId);
-      if (done) return { answer: done.answer, incidentPosition: null, recorded: Promise.resolve() };
+      if (done) return { answer: done.answer, written: null, recorded: Promise.resolve() };
     }
 
     const outcomes: ItemOutcome[] = [];
-    let incidentPosition: Position | null = null;
-    // One item after the other: items of one batch may share an incident, and in order they number in order.
+    const { written } = await this.readYourWrites.collect(() => this.recordItems(received, outcomes, receiptRecorded));
+    await receiptRecorded;
+
+    const processed = new AlertProcessed(received.receiptId, new Date().toISOString(), outcomes, acceptedAnswer(outcomes));
+    const recorded = this.aggregates.record(alertStream(received.receiptId), [processed], { expectedRevision: 0n }).then(
+      () => undefined,
+      (error: unknown) => {
+        // Another instance recorded it first (same results, read from the same incidents): nothing to do.
+        if (!(error instanceof WrongExpectedVersion)) throw error;
+      },
+    );
+    return { answer: processed.answer, written, recorded };
+  }
+
+  /** One item after the other: items of one batch may share an incident, and in order they number in order. */
+  private async recordItems(received: AlertReceived, outcomes: ItemOutcome[], receiptRecorded?: Promise<unknown>): Promise<void> {
     for (const [index, alert] of received.alerts.entries()) {
       const outcome = await this.commands.execute<RecordAlert, AlertOutcome>(
         new RecordAlert(
@@ -128,7 +145,6 @@ export class AlertProcessor {
           receiptRecorded,
         ),
       );
-      if (outcome.appended) incidentPosition = outcome.appended.position;
       outcomes.push({
         index,
         vendorAlertId: alert.vendor_alert_id,
@@ -138,18 +154,5 @@ export class AlertProcessor {
         incidentNumber: outcome.incidentNumber,
       });
     }
-    await receiptRecorded;
-
-    const processed = new AlertProcessed(received.receiptId, new Date().toISOString(), outcomes, acceptedAnswer(outcomes));
-    const recorded = this.store
-      .append(alertStream(received.receiptId), [toEventData(processed, eventMetadata())], { expectedRevision: 0n })
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          // Another instance recorded it first (same results, read from the same incidents): nothing to do.
-          if (!(error instanceof WrongExpectedVersion)) throw error;
-        },
-      );
-    return { answer: processed.answer, incidentPosition, recorded };
   }
 }

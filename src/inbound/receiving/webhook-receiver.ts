@@ -2,24 +2,26 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
-import { hydrate, toEventData } from '../../cqrs/domain-event';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { AggregateStore, keyed } from '../../cqrs/aggregate-store';
+import { eventTypeOf, hydrate } from '../../cqrs/domain-event';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { eventMetadata } from '../../cqrs/request-context';
 import { WrongExpectedVersion } from '../../event-store/event-store.errors';
 import { EVENT_STORE, type EventStore, type JsonObject, type Position } from '../../event-store/event-store.port';
 import { AppError } from '../../http/app-error';
 import { parseJsonBody } from '../../http/json-body';
-import { INCIDENTS_PROJECTION } from '../../incidents/projections/incidents.projection';
-import { deterministicUuid } from '../deterministic-id';
+import { deterministicUuid } from '../../contracts/ids';
 import { AlertReceived, alertStream, queuedAnswer, type AcceptedAnswer, type WebhookAnswer } from '../events/alert.events';
 import { normalize } from '../normalizers';
-import { RECEIPTS_PROJECTION } from '../projections/receipts.projection';
 import { SourcesProjection } from '../projections/sources.projection';
 import { checkTimestamp, parseSignatureHeader, verifySignature, type TimestampVerdict } from '../signature';
 import { activeSecrets } from '../source.aggregate';
 import { openSourceSecret } from '../source-secrets';
 import { AlertProcessor, causeOf } from './alert-processor';
 import { RejectedWebhooks } from './rejected-webhooks';
+
+/** A queued answer is read back from the receipts only (the incidents come later, from the queue reactor). */
+const RECEIPT_TYPES: ReadonlySet<string> = new Set([eventTypeOf(AlertReceived)]);
 
 export interface InboundRequest {
   source: string;
@@ -94,7 +96,8 @@ export class WebhookReceiver {
   constructor(
     private readonly sources: SourcesProjection,
     private readonly processor: AlertProcessor,
-    private readonly readSide: ReadSideRunner,
+    private readonly aggregates: AggregateStore,
+    private readonly readYourWrites: ReadYourWrites,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -168,9 +171,7 @@ export class WebhookReceiver {
     const eventId = randomUUID();
     // The request is the sender's, authenticated by its source's secret: attributed to the source.
     const metadata: JsonObject = { ...eventMetadata(), actor: `source:${received.source}` };
-    const appending = this.store.append(alertStream(received.receiptId), [toEventData(received, metadata, eventId)], {
-      expectedRevision: 'no_stream',
-    });
+    const appending = this.aggregates.record(alertStream(received.receiptId), [keyed(received, eventId)], { expectedRevision: 'no_stream', metadata });
     // Synchronous: processing starts now, so the incident number's claim joins the receipt's commit; the
     // incident's own events wait for the receipt (see RecordAlert.receiptRecorded). Two durable rounds.
     const processing = received.mode === 'sync' ? this.processor.process(received, causeOf(eventId, metadata), appending) : undefined;
@@ -186,16 +187,16 @@ export class WebhookReceiver {
     }
 
     if (!processing) {
-      await this.readSide.catchUp([RECEIPTS_PROJECTION], position);
+      await this.readYourWrites.reflect({ position, types: RECEIPT_TYPES });
       return { answer: queuedAnswer(received.receiptId), test: false, replay: false };
     }
     try {
       const processed = await processing;
-      if (processed.incidentPosition) await this.readSide.catchUp([INCIDENTS_PROJECTION], processed.incidentPosition);
+      await this.readYourWrites.reflect(processed.written);
       return { answer: processed.answer, test: false, replay: false };
     } catch (error) {
-      // The receipt is durable and the queue worker retries it: the sender need not, so it is told "queued".
-      this.logger.warn(`Processing receipt ${received.receiptId} failed, left to the queue worker: ${String(error)}`);
+      // The receipt is durable and the queue reactor retries it: the sender need not, so it is told "queued".
+      this.logger.warn(`Processing receipt ${received.receiptId} failed, left to the queue reactor: ${String(error)}`);
       return { answer: queuedAnswer(received.receiptId), test: false, replay: false };
     }
   }

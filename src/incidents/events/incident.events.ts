@@ -1,6 +1,9 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { DomainEvent } from '../../cqrs/domain-event';
-import type { AlertAction, NormalizedAlert, Severity } from '../../inbound/normalizers';
+import type { AlertAction, NormalizedAlert, Severity } from '../../contracts/alert';
+
+/** What one alert did to its incident; `unchanged` when it was for an incident in a state it cannot change. */
+export type AlertResult = 'opened' | 'attached' | 'reopened' | 'resolved' | 'acknowledged' | 'unchanged';
 
 /**
  * Stream `incident-<id>`. The id is derived from the dedup key (organisation, source, vendor_alert_id), so

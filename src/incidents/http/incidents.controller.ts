@@ -1,37 +1,26 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Param, Post, Query, type Type } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import { contextOf, hydrate } from '../../cqrs/domain-event';
-import { STORE_CONSUMER, type StoreConsumerOptions } from '../../cqrs/store-consumer';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '../../event-store/event-store.port';
-import { StreamNotFound } from '../../event-store/event-store.errors';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
-import { invalidRequest, notFound } from '../../http/app-error';
 import { StartTriage, type StartTriageOutcome } from '../../triage/commands/triage.commands';
-import { triageReport } from '../../triage/triage-report';
-import { randomUUID } from 'node:crypto';
-import { ChangeIncident } from '../commands/change-incident.command';
-import type { ChangeOutcome } from '../commands/change-incident.handler';
-import { incidentStream, type IncidentChange } from '../incident.aggregate';
-import { INCIDENTS_PROJECTION, IncidentsProjection, type IncidentCursor, type IncidentView } from '../projections/incidents.projection';
-import { SOURCE_STATS_PROJECTION, SourceStatsProjection } from '../projections/source-stats.projection';
-import { SLA_PROJECTION, SlaProjection } from '../sla/sla.projection';
+import { ChangeIncident } from '../commands/incident.commands';
+import type { IncidentChange } from '../incident.aggregate';
+import { IncidentQueries } from '../incident-queries';
+import type { IncidentView } from '../projections/incidents.projection';
 import {
   AssignIncidentDto,
   CloseIncidentDto,
   IncidentDetailDto,
-  IncidentDto,
   IncidentPageDto,
   ListIncidentsQuery,
   ReopenIncidentDto,
   ResolveIncidentDto,
   SourceStatsDto,
   StatisticsQuery,
-  TimelineEntryDto,
   TriageRerunDto,
   VerifyIncidentDto,
 } from './incidents.dto';
@@ -50,40 +39,6 @@ const ApiChangeErrors = () =>
   );
 
 /**
- * The read models an answer comes from, by name, with the event classes each is fed: a change waits only for
- * those fed one of its events (a consumer never sees, so never passes, the position of an event it filters out).
- */
-const ANSWERED_FROM: [string, Type][] = [
-  [INCIDENTS_PROJECTION, IncidentsProjection],
-  [SLA_PROJECTION, SlaProjection],
-  [SOURCE_STATS_PROJECTION, SourceStatsProjection],
-];
-
-function feeding(events: readonly object[]): string[] {
-  return ANSWERED_FROM.filter(([, projection]) => {
-    const { events: fed } = Reflect.getMetadata(STORE_CONSUMER, projection) as StoreConsumerOptions;
-    return events.some((event) => fed.some((type) => event instanceof type));
-  }).map(([name]) => name);
-}
-
-/** The cursor is opaque to clients: base64url of the last incident's place in the order. */
-function encodeCursor(cursor: IncidentCursor): string {
-  return Buffer.from(JSON.stringify(cursor), 'utf8').toString('base64url');
-}
-
-function decodeCursor(text: string): IncidentCursor {
-  try {
-    const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && value.length === 3 && typeof value[0] === 'string' && Number.isInteger(value[1]) && Number.isInteger(value[2])) {
-      return value as IncidentCursor;
-    }
-  } catch {
-    // answered below
-  }
-  throw invalidRequest('cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]);
-}
-
-/**
  * Incidents: list, read (with alerts, triage runs and the timeline of the incident's own events), and move
  * through the lifecycle (docs/incidents.md). `:incident` is the uuid or the number (INC-2026-0001), in any
  * case. Another organisation's incident answers 404, like an unknown one.
@@ -93,13 +48,9 @@ function decodeCursor(text: string): IncidentCursor {
 @Controller('api/incidents')
 export class IncidentsController {
   constructor(
-    private readonly commands: CommandBus,
-    private readonly incidents: IncidentsProjection,
-    private readonly statistics: SourceStatsProjection,
-    private readonly sla: SlaProjection,
+    private readonly commands: ReadYourWrites,
+    private readonly queries: IncidentQueries,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
 
   @Get()
@@ -108,21 +59,7 @@ export class IncidentsController {
   @ApiOkResponse({ type: IncidentPageDto })
   @ApiErrors(400, 401, 403, 404)
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListIncidentsQuery): IncidentPageDto {
-    const organisation = this.access.scope(principal, query.organisation_id);
-    const limit = query.limit ?? 50;
-    const instant = (value: string | undefined) => (value === undefined ? undefined : new Date(value).toISOString());
-    const { items, last } = this.incidents.incidents(organisation.id, {
-      status: query.status,
-      severity: query.severity,
-      source: query.source,
-      projectId: query.project_id?.toLowerCase(),
-      assignee: query.assignee,
-      since: instant(query.since),
-      until: instant(query.until),
-      after: query.cursor === undefined ? undefined : decodeCursor(query.cursor),
-      limit,
-    });
-    return { items: items.map((i) => this.withSla(i)), next_cursor: last && items.length === limit ? encodeCursor(last) : null };
+    return this.queries.page(this.access.scope(principal, query.organisation_id).id, query);
   }
 
   @Get('statistics')
@@ -131,7 +68,7 @@ export class IncidentsController {
   @ApiOkResponse({ type: SourceStatsDto, isArray: true })
   @ApiErrors(400, 401, 403, 404)
   stats(@CurrentPrincipal() principal: Principal, @Query() query: StatisticsQuery): SourceStatsDto[] {
-    return this.statistics.stats(this.access.scope(principal, query.organisation_id).id, query.source);
+    return this.queries.stats(this.access.scope(principal, query.organisation_id).id, query.source);
   }
 
   @Get(':incident')
@@ -140,7 +77,7 @@ export class IncidentsController {
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiErrors(400, 401, 403, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<IncidentDetailDto> {
-    return this.detail(this.find(principal, idOrNumber, query));
+    return this.queries.detail(this.find(principal, idOrNumber, query));
   }
 
   @Post(':incident/assign')
@@ -238,48 +175,18 @@ export class IncidentsController {
   @ApiErrors(401, 403, 404)
   async triage(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<TriageRerunDto> {
     const incident = this.find(principal, idOrNumber, query);
-    const outcome = await this.commands.execute<StartTriage, StartTriageOutcome>(new StartTriage(incident.id, `manual:${randomUUID()}`));
+    const outcome = await this.commands.execute<StartTriageOutcome>(new StartTriage(incident.id, `manual:${randomUUID()}`));
     return { incident_id: incident.id, incident_number: incident.number, run_id: outcome.started ? outcome.runId : null, status: outcome.reason };
   }
 
   private find(principal: Principal, idOrNumber: string, query: OrganisationQuery): IncidentView {
-    const organisation = this.access.scope(principal, query.organisation_id);
-    // Numbers are upper-case and ids lower-case; either is found whatever case it is typed in.
-    const key = /^inc-/i.test(idOrNumber) ? idOrNumber.toUpperCase() : idOrNumber.toLowerCase();
-    const incident = this.incidents.incident(organisation.id, key);
-    if (!incident) throw notFound(`Incident '${idOrNumber}' not found`);
-    return incident;
+    return this.queries.find(this.access.scope(principal, query.organisation_id).id, idOrNumber);
   }
 
   /** Executes the change and answers once the read models show it (read your writes). */
   private async change(principal: Principal, idOrNumber: string, query: OrganisationQuery, change: IncidentChange): Promise<IncidentDetailDto> {
     const incident = this.find(principal, idOrNumber, query);
-    const { events, appended } = await this.commands.execute<ChangeIncident, ChangeOutcome>(new ChangeIncident(incident.id, change));
-    if (appended) await this.readSide.catchUp(feeding(events), appended.position);
-    return this.detail(this.incidents.incident(incident.organisation_id, incident.id)!);
-  }
-
-  private withSla(incident: IncidentView): IncidentDto {
-    return { ...incident, sla: this.sla.sla(incident.id) ?? null, stale: this.readSide.isParked(incidentStream(incident.id)) };
-  }
-
-  /** Alerts from the read model; triage runs and the timeline straight from the incident's stream. */
-  private async detail(incident: IncidentView): Promise<IncidentDetailDto> {
-    const history = await this.history(incident.id);
-    const timeline: TimelineEntryDto[] = history.map((recorded) => {
-      const { revision, created, metadata } = contextOf(recorded);
-      return { revision: Number(revision), type: recorded.type, at: created.toISOString(), actor: String(metadata.actor ?? 'system'), data: recorded.data };
-    });
-    const events = history.map(hydrate).filter((e) => e !== undefined);
-    return { ...this.withSla(incident), alerts: this.incidents.alerts(incident.id), triage_runs: triageReport(events), timeline };
-  }
-
-  private async history(incidentId: string): Promise<RecordedEvent[]> {
-    try {
-      return await this.store.readStream(incidentStream(incidentId));
-    } catch (error) {
-      if (error instanceof StreamNotFound) return [];
-      throw error;
-    }
+    await this.commands.execute(new ChangeIncident(incident.id, change));
+    return this.queries.detail(this.queries.current(incident));
   }
 }

@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
 import { OrganisationQuery } from '../../auth/organisation-access';
-import { SEVERITIES, VENDOR_FORMATS } from '../../inbound/normalizers';
+import { SEVERITIES, VENDOR_FORMATS } from '../../contracts/alert';
 import { VERDICTS } from '../../triage/events/triage.events';
 import { CLOSE_REASONS, INCIDENT_STATUSES, RESOLUTIONS, type CloseReason, type IncidentStatus, type Resolution } from '../events/incident.events';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
-import type { NormalizedAlert, Severity } from '../../inbound/normalizers';
+import type { NormalizedAlert, Severity } from '../../contracts/alert';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
 import { TriageCompleted, TriageSkipped, TriageStarted, type Verdict } from '../../triage/events/triage.events';
 import {

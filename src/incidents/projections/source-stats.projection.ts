@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
-import { SEVERITIES, type Severity } from '../../inbound/normalizers';
+import { SEVERITIES, type Severity } from '../../contracts/alert';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
 import { TriageCompleted, VERDICTS } from '../../triage/events/triage.events';
 import {

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../../inbound/normalizers';
+import { SEVERITIES, type Severity } from '../../contracts/alert';
 import type { SlaKind } from '../events/incident.events';
 
 export const SLA_TARGETS = Symbol('SLA_TARGETS');

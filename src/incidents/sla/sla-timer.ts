@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import { runWithContext } from '../../cqrs/request-context';
-import { deterministicUuid } from '../../inbound/deterministic-id';
+import { deterministicUuid } from '../../contracts/ids';
 import { SlaBreached, type SlaKind } from '../events/incident.events';
 import { Incident, incidentStream, type IncidentState } from '../incident.aggregate';
 import { AggregateStore, keyed, type KeyedEvent } from '../../cqrs/aggregate-store';
@@ -45,7 +45,7 @@ export class SlaTimer implements OnApplicationBootstrap, BeforeApplicationShutdo
     private readonly aggregates: AggregateStore,
     @Inject(SLA_TARGETS) private readonly targets: SlaTargets,
   ) {
-    clocks.onChange = () => this.arm(Date.now());
+    clocks.changes.subscribe(() => this.arm(Date.now()));
   }
 
   onApplicationBootstrap(): void {

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
+import { TableChanges } from '../../cqrs/table-changes';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
-import type { Severity } from '../../inbound/normalizers';
+import type { Severity } from '../../contracts/alert';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
 import {
   AlertAttached,
@@ -75,8 +76,8 @@ interface SlaRow {
 })
 @Injectable()
 export class SlaProjection implements StoreConsumerHandler {
-  /** Told after every change, so the timer can re-arm for the next due clock. */
-  onChange?: () => void;
+  /** Notified after every change, so the timer can re-arm for the next due clock. */
+  readonly changes = new TableChanges();
   private readonly sql: Record<string, StatementSync>;
 
   constructor(
@@ -161,7 +162,7 @@ export class SlaProjection implements StoreConsumerHandler {
     } else if (event instanceof SlaBreached) {
       (event.kind === 'acknowledge' ? this.sql.acknowledgeBreached : this.sql.resolveBreached).run(event.breachedAt, event.incidentId);
     }
-    this.onChange?.();
+    this.changes.notify();
   }
 
   sla(incidentId: string): SlaView | undefined {

@@ -1,5 +1,5 @@
 import type { ICommand } from '@nestjs/cqrs';
-import type { Scope } from '../../auth/scopes';
+import type { Scope } from '../../contracts/scopes';
 
 export class CreateOrganisation implements ICommand {
   constructor(

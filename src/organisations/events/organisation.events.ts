@@ -1,6 +1,6 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { DomainEvent } from '../../cqrs/domain-event';
-import type { Scope } from '../../auth/scopes';
+import type { Scope } from '../../contracts/scopes';
 
 /** Stream `organisation-<id>`: the organisation, its projects and its API keys. */
 

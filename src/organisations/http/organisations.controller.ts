@@ -1,17 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { generateApiKey, hashApiKey } from '../../auth/api-key';
 import { CurrentPrincipal, InstanceAdminOnly, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { notFound } from '../../http/app-error';
 import { CreateOrganisation, CreateProject, IssueApiKey, RevokeApiKey } from '../commands/organisation.commands';
-import type { CommandResult } from '../commands/organisation.handlers';
-import { ORGANISATIONS_PROJECTION, OrganisationsProjection } from '../projections/organisations.projection';
+import { OrganisationsProjection } from '../projections/organisations.projection';
 import {
   ApiKeyDto,
   CreateApiKeyDto,
@@ -27,10 +25,9 @@ import {
 @Controller('api/organisations')
 export class OrganisationsController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly organisations: OrganisationsProjection,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
   ) {}
 
   @Post()
@@ -40,7 +37,7 @@ export class OrganisationsController {
   @ApiErrors(400, 401, 403)
   async create(@Body() body: CreateOrganisationDto): Promise<OrganisationDto> {
     const id = randomUUID();
-    await this.run(new CreateOrganisation(id, body.name));
+    await this.commands.execute(new CreateOrganisation(id, body.name));
     return this.organisations.organisation(id)!;
   }
 
@@ -75,7 +72,7 @@ export class OrganisationsController {
   ): Promise<ProjectDto> {
     const organisation = this.access.resolve(principal, orgId);
     const id = randomUUID();
-    await this.run(new CreateProject(organisation.id, id, body.name));
+    await this.commands.execute(new CreateProject(organisation.id, id, body.name));
     return this.projectView(organisation.id, id);
   }
 
@@ -102,7 +99,7 @@ export class OrganisationsController {
     const organisation = this.access.resolve(principal, orgId);
     const id = randomUUID();
     const key = generateApiKey();
-    await this.run(new IssueApiKey(organisation.id, id, body.name, body.scopes, hashApiKey(key)));
+    await this.commands.execute(new IssueApiKey(organisation.id, id, body.name, body.scopes, hashApiKey(key)));
     return { id, name: body.name, scopes: body.scopes, key };
   }
 
@@ -129,14 +126,9 @@ export class OrganisationsController {
   ): Promise<void> {
     const organisation = this.access.resolve(principal, orgId);
     if (!this.organisations.apiKey(organisation.id, keyId)) throw notFound('API key not found');
-    await this.run(new RevokeApiKey(organisation.id, keyId));
+    await this.commands.execute(new RevokeApiKey(organisation.id, keyId));
   }
 
-  /** Executes a command and waits for the read model to show it, so the answer and the next request agree. */
-  private async run(command: object): Promise<void> {
-    const appended = await this.commands.execute<object, CommandResult>(command);
-    if (appended) await this.readSide.catchUp([ORGANISATIONS_PROJECTION], appended.position);
-  }
 
   private projectView(organisationId: string, projectId: string): ProjectDto {
     return this.toProject(this.organisations.project(organisationId, projectId)!);

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Length, Matches } from 'class-validator';
-import { SCOPES, type Scope } from '../../auth/scopes';
+import { SCOPES, type Scope } from '../../contracts/scopes';
 
 const NAME = /^\S(.*\S)?$/;
 const NAME_MESSAGE = 'name must not start or end with white space';

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
-import type { Scope } from '../../auth/scopes';
+import type { Scope } from '../../contracts/scopes';
+import type { ApiKeyView, OrganisationView, ProjectView } from '../../contracts/tenancy';
 import type { EventContext } from '../../cqrs/domain-event';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
@@ -9,25 +10,7 @@ import { ApiKeyIssued, ApiKeyRevoked, OrganisationCreated, ProjectCreated } from
 
 export const ORGANISATIONS_PROJECTION = 'organisations';
 
-export interface OrganisationView {
-  id: string;
-  name: string;
-  created_at: string;
-}
-export interface ProjectView {
-  id: string;
-  organisation_id: string;
-  name: string;
-  created_at: string;
-}
-export interface ApiKeyView {
-  id: string;
-  organisation_id: string;
-  name: string;
-  scopes: Scope[];
-  created_at: string;
-  revoked_at: string | null;
-}
+export type { ApiKeyView, OrganisationView, ProjectView };
 
 interface ApiKeyRow extends Omit<ApiKeyView, 'scopes'> {
   scopes: string;

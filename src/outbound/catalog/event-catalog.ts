@@ -1,9 +1,9 @@
+import { SEVERITIES, type Severity } from '../../contracts/alert';
 import type { JsonObject } from '../../event-store/event-store.port';
 import { compileSchema, type JsonSchema, type Validator } from './json-schema';
 
-/** Severities of security events, lowest first. */
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** Security events use Towline's one severity scale (re-exported: the catalog's users read it from here). */
+export { SEVERITIES, type Severity };
 
 /** Posture grades, best first (letter grades: there is no E). */
 export const GRADES = ['A', 'B', 'C', 'D', 'F'] as const;

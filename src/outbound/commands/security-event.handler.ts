@@ -4,7 +4,7 @@ import { toEventData } from '../../cqrs/domain-event';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
 import { eventMetadata } from '../../cqrs/request-context';
 import { EVENT_STORE, type AppendResult, type EventStore } from '../../event-store/event-store.port';
-import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { buildEnvelope, invalidEvent, type SecurityEnvelope } from '../envelope';
 import { SecurityEventRecorded, securityEventStream } from '../events/security-event.events';
 import { SECURITY_EVENTS_PROJECTION, SecurityEventsProjection } from '../projections/security-events.projection';
@@ -32,7 +32,7 @@ const LISTING_WAIT_MS = 24 * 3_600_000;
 export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurityEvent, RecordedSecurityEvent> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
-    private readonly organisations: OrganisationsProjection,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
     private readonly events: SecurityEventsProjection,
     private readonly readSide: ReadSideRunner,
   ) {}
@@ -44,7 +44,7 @@ export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurit
     }
     const existing = this.events.event(draft.organisation_id, eventId);
     if (existing) return { envelope: existing, appended: null };
-    if (draft.project_id !== null && !this.organisations.project(draft.organisation_id, draft.project_id)) {
+    if (draft.project_id !== null && !this.tenancy.project(draft.organisation_id, draft.project_id)) {
       throw invalidEvent(`Project '${draft.project_id}' is not a project of this organisation`, [
         { path: '/project_id', message: 'must be a project of the organisation' },
       ]);

@@ -1,4 +1,4 @@
-import type { RetryJitter } from '../outbound.config';
+import type { RetryJitter } from '../../config/outbound-settings';
 import type { HttpOutcome } from './webhook-http.client';
 
 /**

@@ -12,7 +12,7 @@ import { RequestRedelivery } from '../commands/delivery.commands';
 import type { DeliveryState } from '../delivery.aggregate';
 import { DELIVERIES_PROJECTION, DeliveriesProjection, type DeliveryView } from '../projections/deliveries.projection';
 import { WebhooksProjection } from '../projections/webhooks.projection';
-import { isUuid } from '../ids';
+import { isUuid } from '../../contracts/ids';
 import { ApiOutcome } from './api-outcome';
 import { attemptsView, deliveryView } from './views';
 import { DeliveryDetailDto, DeliveryDto } from './webhooks.dto';

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Inject } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
@@ -8,7 +8,7 @@ import type { Decided } from '../../cqrs/aggregate-store';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { notFound } from '../../http/app-error';
-import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { PauseMonitoring, ResumeMonitoring } from '../commands/monitoring.commands';
 import type { MonitoringState } from '../monitoring.aggregate';
 import { MONITORING_PRODUCER } from '../producers/monitoring.producer';
@@ -26,7 +26,7 @@ export class MonitoringController {
   constructor(
     private readonly commands: CommandBus,
     private readonly monitoring: MonitoringProjection,
-    private readonly organisations: OrganisationsProjection,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
     private readonly access: OrganisationAccess,
     private readonly readSide: ReadSideRunner,
   ) {}
@@ -72,7 +72,7 @@ export class MonitoringController {
 
   private project(principal: Principal, orgId: string, projectId: string): { organisationId: string; project: string } {
     const organisation = this.access.resolve(principal, orgId);
-    const project = this.organisations.project(organisation.id, projectId.toLowerCase());
+    const project = this.tenancy.project(organisation.id, projectId.toLowerCase());
     if (!project) throw notFound('Project not found');
     return { organisationId: organisation.id, project: project.id };
   }

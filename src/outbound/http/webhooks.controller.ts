@@ -10,7 +10,7 @@ import type { Decided } from '../../cqrs/aggregate-store';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { conflict, invalidRequest, notFound } from '../../http/app-error';
-import { OrganisationsProjection } from '../../organisations/projections/organisations.projection';
+import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { RequestRedelivery } from '../commands/delivery.commands';
 import { CreateWebhook, DeleteWebhook, RotateWebhookSecret, UpdateWebhook, type WebhookInput } from '../commands/webhook.commands';
 import type { WebhookCommandResult } from '../commands/webhook.handlers';
@@ -22,7 +22,7 @@ import { generateWebhookSecret } from '../delivery/signing';
 import { DELIVERIES_PROJECTION, DeliveriesProjection } from '../projections/deliveries.projection';
 import { WEBHOOKS_PROJECTION, WebhooksProjection, type WebhookRecord } from '../projections/webhooks.projection';
 import { headerProblems } from '../webhook-headers';
-import { isUuid } from '../ids';
+import { isUuid } from '../../contracts/ids';
 import { ApiOutcome } from './api-outcome';
 import { decodeCursor, encodeCursor, instantMs } from './query-params';
 import { attemptView, deliveryView, healthView, secretsView, webhookView } from './views';
@@ -57,7 +57,7 @@ export class WebhooksController {
     private readonly commands: CommandBus,
     private readonly webhooks: WebhooksProjection,
     private readonly deliveries: DeliveriesProjection,
-    private readonly organisations: OrganisationsProjection,
+    @Inject(TENANCY) private readonly tenancy: Tenancy,
     private readonly access: OrganisationAccess,
     private readonly readSide: ReadSideRunner,
     private readonly policy: AddressPolicy,
@@ -256,7 +256,7 @@ export class WebhooksController {
   private checkProjects(organisationId: string, projectIds: string[] | null): string[] | null {
     if (projectIds === null) return null;
     const ids = projectIds.map((p) => p.toLowerCase());
-    const unknown = ids.filter((p) => !this.organisations.project(organisationId, p));
+    const unknown = ids.filter((p) => !this.tenancy.project(organisationId, p));
     if (unknown.length) {
       throw invalidRequest(`Not projects of this organisation: ${unknown.join(', ')}`, [{ field: 'project_ids', problems: unknown.map((p) => `${p} is not a project of this organisation`) }]);
     }

@@ -51,12 +51,15 @@ interface IncidentFacts {
  * - any change to what is open in a project (opened, severity raised by an alert or set by triage, resolved,
  *   closed, reopened, a failed re-test) → its posture is re-graded (posture-grade.ts), and
  *   posture.grade_changed emitted when the grade moves, with from/to (high when degraded).
- * It keeps its own small table of incident facts, fed in $all order with the events it reacts to, so it
- * never depends on another projection's progress. A new incident event is one more case in `apply`.
+ * A reactor with bookkeeping: it keeps its own small tables of incident facts (declared in `tables`), fed in
+ * $all order with the events it reacts to, so it never depends on another projection's progress; they are
+ * facts for deciding what to emit, not a read model anyone queries. A new incident event is one more case in
+ * `apply`.
  */
 @StoreConsumer({
   name: INCIDENTS_PRODUCER,
   kind: 'reactor',
+  tables: ['outbound_incidents', 'outbound_posture'],
   concurrency: 16,
   events: [
     IncidentOpened,

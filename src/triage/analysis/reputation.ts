@@ -1,5 +1,5 @@
 import ipaddr from 'ipaddr.js';
-import type { Indicators } from '../../inbound/normalizers';
+import type { Indicators } from '../../contracts/alert';
 import type { IndicatorLists } from '../playbook-settings';
 
 export type IndicatorKind = 'email' | 'url' | 'domain' | 'ip' | 'hash';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { JsonObject } from '../../event-store/event-store.port';
-import type { NormalizedAlert, Severity } from '../../inbound/normalizers';
+import type { NormalizedAlert, Severity } from '../../contracts/alert';
 import { parsePlaybookSettings, type PlaybookSettings } from '../playbook-settings';
 import { PLAYBOOK_NAMES, PLAYBOOKS } from '../playbooks';
 import type { StepResult, TriageInput } from '../playbooks/playbook';

@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../../inbound/normalizers';
+import { SEVERITIES, type Severity } from '../../contracts/alert';
 import type { Verdict } from '../events/triage.events';
 import type { PlaybookSettings } from '../playbook-settings';
 

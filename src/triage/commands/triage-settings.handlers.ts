@@ -1,7 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import canonicalize from 'canonicalize';
 import { AggregateStore } from '../../cqrs/aggregate-store';
-import type { AppendResult } from '../../event-store/event-store.port';
 import { invalidRequest, notFound } from '../../http/app-error';
 import { TriageSettingsChanged } from '../events/triage-settings.events';
 import { PlaybookConfiguration } from '../playbook-configuration';
@@ -11,9 +10,8 @@ import { parseBody, seededDocument, withEntry, type TriageSettingsDocument } fro
 import { ChangeTriageSettings } from './triage-settings.commands';
 
 export interface TriageSettingsResult {
+  /** The organisation's settings after the change (the same when nothing had to change). */
   settings: TriageSettingsDocument;
-  /** null when nothing changed (the same settings again, an entry already there or already gone). */
-  appended: AppendResult | null;
 }
 
 /**
@@ -29,7 +27,7 @@ export class ChangeTriageSettingsHandler implements ICommandHandler<ChangeTriage
   ) {}
 
   async execute({ organisationId, change, body }: ChangeTriageSettings): Promise<TriageSettingsResult> {
-    const { state, appended } = await this.aggregates.execute(organisationSettingsStream(organisationId), OrganisationTriageSettings, (current) => {
+    const { state } = await this.aggregates.execute(organisationSettingsStream(organisationId), OrganisationTriageSettings, (current) => {
       if (!current.exists) throw notFound(`Organisation '${organisationId}' not found`);
       const before = current.settings ?? seededDocument(this.instance.settings);
       const requested =
@@ -43,6 +41,6 @@ export class ChangeTriageSettingsHandler implements ICommandHandler<ChangeTriage
       if (current.settings && canonicalize(after) === canonicalize(current.settings)) return [];
       return [new TriageSettingsChanged(organisationId, after, change, new Date().toISOString())];
     });
-    return { settings: state.settings ?? seededDocument(this.instance.settings), appended };
+    return { settings: state.settings ?? seededDocument(this.instance.settings) };
   }
 }

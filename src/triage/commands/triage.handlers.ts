@@ -1,13 +1,13 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { deterministicUuid } from '../../inbound/deterministic-id';
+import { deterministicUuid } from '../../contracts/ids';
 import { IncidentLinked } from '../../incidents/events/incident.events';
 import { Incident, incidentStream } from '../../incidents/incident.aggregate';
 import { ACTIVE_STATUSES } from '../../incidents/incident-state-machine';
 import { AggregateStore, keyed } from '../../cqrs/aggregate-store';
 import { TriageSkipped, TriageStarted } from '../events/triage.events';
 import { DEFAULT_PLAYBOOK, PLAYBOOKS } from '../playbooks';
-import { PROJECT_MONITORING, type ProjectMonitoring } from '../project-monitoring';
+import { PROJECT_MONITORING, type ProjectMonitoring } from '../../contracts/project-monitoring';
 import { IncidentWithTriage, runIdFor, triageEventId } from '../triage-runs';
 import { LinkIncident, StartTriage, type StartTriageOutcome } from './triage.commands';
 

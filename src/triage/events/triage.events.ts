@@ -1,7 +1,10 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { DomainEvent } from '../../cqrs/domain-event';
 import type { JsonObject } from '../../event-store/event-store.port';
-import type { Severity } from '../../inbound/normalizers';
+import type { Severity } from '../../contracts/alert';
+
+/** Where a triage run stands, as its events tell it. */
+export type RunStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
 
 /**
  * Auto-triage, recorded on the incident's own stream (`incident-<id>`), so that every step and its evidence

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { ChangeTriageSettings } from '../commands/triage-settings.commands';
 import type { TriageSettingsResult } from '../commands/triage-settings.handlers';
@@ -21,7 +21,7 @@ import { TriageSettingsBodyDto, TriageSettingsDto, TriageSettingsEntryDto, Triag
 @Controller('api/organisations/:orgId/triage-settings')
 export class TriageSettingsController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly access: OrganisationAccess,
     private readonly settings: TriageSettingsService,
   ) {}
@@ -65,7 +65,7 @@ export class TriageSettingsController {
 
   private async change(principal: Principal, orgId: string, change: TriageSettingsChange, body?: unknown): Promise<TriageSettingsDto> {
     const organisation = this.access.resolve(principal, orgId);
-    await this.commands.execute<ChangeTriageSettings, TriageSettingsResult>(new ChangeTriageSettings(organisation.id, change, body));
+    await this.commands.execute<TriageSettingsResult>(new ChangeTriageSettings(organisation.id, change, body));
     return this.view(organisation.id);
   }
 

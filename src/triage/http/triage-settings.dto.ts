@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsObject, IsOptional, IsString, Length } from 'class-validator';
+import { SEVERITIES } from '../../contracts/alert';
 import { AsSent } from '../../http/request-validation';
 import { CRITICALITIES, ENTRY_LISTS, type Criticality, type EntryList } from '../triage-settings';
 
@@ -18,7 +19,7 @@ class CriticalityDto {
 
 class RoutingRuleDto {
   @ApiPropertyOptional({ type: [String], enum: ['malicious', 'suspicious', 'benign'] }) verdict?: string[];
-  @ApiPropertyOptional({ type: [String], enum: ['info', 'low', 'medium', 'high', 'critical'] }) severity?: string[];
+  @ApiPropertyOptional({ type: [String], enum: SEVERITIES }) severity?: string[];
   @ApiPropertyOptional() playbook?: string;
   @ApiPropertyOptional() source?: string;
   @ApiPropertyOptional() escalated?: boolean;

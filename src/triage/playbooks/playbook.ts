@@ -1,5 +1,5 @@
 import type { JsonObject, JsonValue } from '../../event-store/event-store.port';
-import type { NormalizedAlert, Severity } from '../../inbound/normalizers';
+import type { NormalizedAlert, Severity } from '../../contracts/alert';
 import type { IncidentStatus } from '../../incidents/events/incident.events';
 import type { TriageGroup, Verdict } from '../events/triage.events';
 import type { PlaybookSettings } from '../playbook-settings';

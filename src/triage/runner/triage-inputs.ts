@@ -3,7 +3,7 @@ import { hydrate } from '../../cqrs/domain-event';
 import { EVENT_STORE, type EventStore, type JsonValue, type RecordedEvent } from '../../event-store/event-store.port';
 import { AlertReceived, alertStream } from '../../inbound/events/alert.events';
 import { AlertAttached, IncidentLinked, IncidentOpened } from '../../incidents/events/incident.events';
-import type { Severity } from '../../inbound/normalizers';
+import type { Severity } from '../../contracts/alert';
 import { maxSeverity, type IncidentState } from '../../incidents/incident.aggregate';
 import { TriageSettingsService } from '../triage-settings.service';
 import type { TriageAlert, TriageInput } from '../playbooks/playbook';

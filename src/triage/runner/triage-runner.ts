@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
 import { runWithContext } from '../../cqrs/request-context';
 import { comparePositions, type Position, type RecordedEvent } from '../../event-store/event-store.port';
-import { Source, sourceStream } from '../../inbound/source.aggregate';
-import { SEVERITIES, type Severity } from '../../inbound/normalizers';
+import { SourceRegistered, SourceRemoved, SourceUpdated, sourceStream } from '../../inbound/events/source.events';
+import { SEVERITIES, type Severity } from '../../contracts/alert';
 import {
   IncidentAssigned,
   IncidentClosed,
@@ -14,7 +14,7 @@ import {
 } from '../../incidents/events/incident.events';
 import { Incident, incidentStream, type IncidentState } from '../../incidents/incident.aggregate';
 import { ACTIVE_STATUSES, canTransition } from '../../incidents/incident-state-machine';
-import { AggregateStore, keyed, type KeyedEvent } from '../../cqrs/aggregate-store';
+import { AggregateStore, keyed, type Aggregate, type KeyedEvent } from '../../cqrs/aggregate-store';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
 import { TriageCompleted, TriageSkipped, TriageStepCompleted, TriageStepFailed, type Verdict } from '../events/triage.events';
 import { PlaybookConfiguration } from '../playbook-configuration';
@@ -22,7 +22,7 @@ import type { PlaybookSettings, RoutingRule } from '../playbook-settings';
 import { PLAYBOOKS } from '../playbooks';
 import type { Conclusion, IncidentSummary, Playbook, Sightings, Step } from '../playbooks/playbook';
 import { SIGHTINGS_PROJECTION, SightingsProjection } from '../projections/sightings.projection';
-import { PROJECT_MONITORING, type ProjectMonitoring } from '../project-monitoring';
+import { PROJECT_MONITORING, type ProjectMonitoring } from '../../contracts/project-monitoring';
 import {
   currentRun,
   IncidentWithTriage,
@@ -270,8 +270,8 @@ export class TriageRunner {
 
   private async severityMapping(incident: IncidentState): Promise<Record<string, Severity>> {
     if (!incident.organisationId || !incident.source) return {};
-    const { state } = await this.aggregates.load(sourceStream(incident.organisationId, incident.source), Source);
-    return state.settings?.severityMapping ?? {};
+    const { state } = await this.aggregates.load(sourceStream(incident.organisationId, incident.source), SourceSeverityMapping);
+    return state;
   }
 
   /**
@@ -297,3 +297,13 @@ export class TriageRunner {
     };
   }
 }
+
+/** A source's severity mapping, folded from its own stream's events (inbound's contract), as inbound's Source does. */
+const SourceSeverityMapping: Aggregate<Record<string, Severity>> = {
+  initial: () => ({}),
+  evolve: (state, event) => {
+    if (event instanceof SourceRegistered || event instanceof SourceUpdated) return event.settings.severityMapping;
+    if (event instanceof SourceRemoved) return {};
+    return state;
+  },
+};

@@ -1,6 +1,6 @@
 import type { IEvent } from '@nestjs/cqrs';
 import type { JsonObject } from '../event-store/event-store.port';
-import { IncidentNeedsManualTriage } from '../incidents/events/incident.events';
+import { IncidentNeedsManualTriage } from './events/incident.events';
 import {
   TriageCompleted,
   TriageSkipped,
@@ -8,8 +8,8 @@ import {
   TriageStepCompleted,
   TriageStepFailed,
   type TriageGroup,
-} from './events/triage.events';
-import type { RunStatus } from './triage-runs';
+  type RunStatus,
+} from '../triage/events/triage.events';
 
 export interface TriageStepReport {
   step: string;

@@ -1,26 +1,16 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { AppendResult } from '../../event-store/event-store.port';
+import { AggregateStore } from '../../cqrs/aggregate-store';
 import {
   alertIdOf,
   decideAlert,
+  decideChange,
   formatIncidentNumber,
   Incident,
   incidentIdFor,
   incidentStream,
-  type AlertResult,
 } from '../incident.aggregate';
 import { IncidentNumbers } from '../incident-numbers';
-import { AggregateStore } from '../../cqrs/aggregate-store';
-import { RecordAlert } from './record-alert.command';
-
-export interface AlertOutcome {
-  /** null when a resolve or acknowledge message found no incident to act on. */
-  incidentId: string | null;
-  incidentNumber: string | null;
-  result: AlertResult | 'unmatched';
-  /** Where the events landed, for read-your-writes; null when nothing was written. */
-  appended: AppendResult | null;
-}
+import { ChangeIncident, RecordAlert, type AlertOutcome, type ChangeOutcome } from './incident.commands';
 
 @CommandHandler(RecordAlert)
 export class RecordAlertHandler implements ICommandHandler<RecordAlert, AlertOutcome> {
@@ -36,7 +26,7 @@ export class RecordAlertHandler implements ICommandHandler<RecordAlert, AlertOut
     // A number is claimed only for an incident that is about to open: claiming one that then went unused
     // would leave a gap. The claim is keyed by incident id, so if a concurrent request opens this incident
     // first, both hold the same number and the loser simply attaches.
-    const { state, appended } = await this.aggregates.execute(incidentStream(incidentId), Incident, async (current) => {
+    const { state } = await this.aggregates.execute(incidentStream(incidentId), Incident, async (current) => {
       let number: string | null = null;
       if (alert.action === 'trigger' && !current.exists) {
         const year = new Date(receivedAt).getUTCFullYear();
@@ -45,8 +35,21 @@ export class RecordAlertHandler implements ICommandHandler<RecordAlert, AlertOut
       await command.receiptRecorded;
       return decideAlert(current, { ...command, incidentId, number });
     });
-    if (!state.exists) return { incidentId: null, incidentNumber: null, result: 'unmatched', appended };
+    if (!state.exists) return { incidentId: null, incidentNumber: null, result: 'unmatched' };
     const result = state.results.get(alertIdOf(command.receiptId, command.index)) ?? 'unchanged';
-    return { incidentId, incidentNumber: state.number, result, appended };
+    return { incidentId, incidentNumber: state.number, result };
+  }
+}
+
+/** Decided on the incident's stream through the lifecycle table. */
+@CommandHandler(ChangeIncident)
+export class ChangeIncidentHandler implements ICommandHandler<ChangeIncident, ChangeOutcome> {
+  constructor(private readonly aggregates: AggregateStore) {}
+
+  async execute({ incidentId, change }: ChangeIncident): Promise<ChangeOutcome> {
+    const { events } = await this.aggregates.execute(incidentStream(incidentId), Incident, (state) =>
+      decideChange(state, incidentId, change, new Date().toISOString()),
+    );
+    return { events };
   }
 }

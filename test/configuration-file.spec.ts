@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PLAYBOOK_SETTINGS } from '../../triage/playbook-settings';
-import { SEED_CONFIG as SEED } from '../../../test/fixtures/seed-config';
-import { parseWebhookConfig } from './webhook-config';
+import { parseConfigDocument } from '../src/config/config-file';
+import { parseSourcesSection } from '../src/inbound/config/webhook-config';
+import { parsePlaybooksSection } from '../src/triage/playbook-configuration';
+import { DEFAULT_PLAYBOOK_SETTINGS } from '../src/triage/playbook-settings';
+import { SEED_CONFIG as SEED } from './fixtures/seed-config';
 
+/** The whole file as the application reads it: the shared reader, then each capability's section. */
+function parseWebhookConfig(text: string, env: NodeJS.ProcessEnv, file?: string) {
+  const document = parseConfigDocument(text, env, file);
+  return { sources: parseSourcesSection(document), playbooks: parsePlaybooksSection(document), warnings: document.warnings };
+}
 
 const env = { EMAIL_GATEWAY_SECRET: 'gateway-secret-1', EDR_SECRET: 'edr-secret-0001' };
 
-describe('the webhook configuration file', () => {
+describe('the configuration file (TW_CONFIG)', () => {
   it("reads the seed's example, with its variables from the environment", () => {
     expect(parseWebhookConfig(SEED, env)).toEqual({
       sources: [

@@ -5,10 +5,10 @@ import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consu
 import { AlertReceived } from '../events/alert.events';
 import { AlertProcessor, causeOf } from './alert-processor';
 
-export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
+export const ALERT_QUEUE_REACTOR = 'inbound-alert-queue';
 
 /**
- * The queue: every received webhook is an AlertReceived event, and this worker, fed from the store with its
+ * The queue: every received webhook is an AlertReceived event, and this reactor, fed from the store with its
  * own checkpoint, makes sure each one gets processed — queued ones (async sources, a saturated synchronous
  * path), and synchronous ones whose processing was cut short (a crash, a failure), which a restart thus
  * finishes. For a synchronous receipt that is being or has been processed it joins or skips: the
@@ -16,9 +16,9 @@ export const ALERT_QUEUE_WORKER = 'inbound-alert-queue';
  * silently dropped. Receipts are independent partitions (incidents they share queue per stream), so several
  * are processed at once.
  */
-@StoreConsumer({ name: ALERT_QUEUE_WORKER, kind: 'reactor', concurrency: 16, events: [AlertReceived] })
+@StoreConsumer({ name: ALERT_QUEUE_REACTOR, kind: 'reactor', concurrency: 16, events: [AlertReceived] })
 @Injectable()
-export class AlertQueueWorker implements StoreConsumerHandler {
+export class AlertQueueReactor implements StoreConsumerHandler {
   constructor(private readonly processor: AlertProcessor) {}
 
   async handle(event: IEvent, context: EventContext): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Whether monitoring of a project is paused: auto-triage does not run for a paused project's incidents
  * (their alerts are still recorded). The outbound capability owns the pause switch and provides this
- * (its MonitoringService); triage depends on nothing more than this one question.
+ * (its MonitoringService, bound to PROJECT_MONITORING in outbound.module.ts); triage depends on nothing more
+ * than this one question.
  */
 export const PROJECT_MONITORING = Symbol('PROJECT_MONITORING');
 

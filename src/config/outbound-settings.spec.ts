@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config/config';
-import { parseDuration } from './outbound.config';
+import { parseDuration } from './outbound-settings';
 
 describe('outbound configuration', () => {
   it('defaults to https only, no allowlist, X-Towline-Signature, 15 s, and 3 retries at 10s, 1m, 5m with full jitter', () => {

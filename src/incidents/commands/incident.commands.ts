@@ -1,6 +1,7 @@
-import type { ICommand } from '@nestjs/cqrs';
-import type { NormalizedAlert } from '../../inbound/normalizers';
-import type { IncidentTriage } from '../events/incident.events';
+import type { ICommand, IEvent } from '@nestjs/cqrs';
+import type { NormalizedAlert } from '../../contracts/alert';
+import type { AlertResult, IncidentTriage } from '../events/incident.events';
+import type { IncidentChange } from '../incident.aggregate';
 
 /** One normalized item of a received webhook, to be turned into (or onto) an incident. Idempotent. */
 export class RecordAlert implements ICommand {
@@ -21,4 +22,25 @@ export class RecordAlert implements ICommand {
      */
     readonly receiptRecorded?: Promise<unknown>,
   ) {}
+}
+
+/** What RecordAlert answers. */
+export interface AlertOutcome {
+  /** null when a resolve or acknowledge message found no incident to act on. */
+  incidentId: string | null;
+  incidentNumber: string | null;
+  result: AlertResult | 'unmatched';
+}
+
+/** A lifecycle change asked for through the API: assign, acknowledge, resolve, verify, close, reopen. */
+export class ChangeIncident implements ICommand {
+  constructor(
+    readonly incidentId: string,
+    readonly change: IncidentChange,
+  ) {}
+}
+
+export interface ChangeOutcome {
+  /** What the change recorded (none when nothing had to change). */
+  events: IEvent[];
 }
