@@ -1,5 +1,6 @@
 import { rmSync } from 'node:fs';
 import { appendBenchmark } from './append.bench';
+import { auditBenchmark } from './audit.bench';
 import { writeChart } from './chart';
 import { growthBenchmark } from './growth.bench';
 import { inboundBenchmark } from './inbound.bench';
@@ -17,7 +18,7 @@ import { describeRun, markdownTable, writeResults } from './results';
  * (written to <date>.partial.json, chart untouched); growth needs replay's store and brings it along.
  * Sizes: README.
  */
-const ALL = ['append', 'inbound', 'outbound', 'replay', 'growth'] as const;
+const ALL = ['append', 'inbound', 'outbound', 'replay', 'growth', 'audit'] as const;
 type Name = (typeof ALL)[number];
 
 function selected(): Name[] {
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
       if (!preparedDir) throw new Error('the replay benchmark did not prepare a store');
       return growthBenchmark(preparedDir, storeEvents);
     },
+    audit: auditBenchmark,
   };
 
   try {

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { AuditModule } from './audit/audit.module';
 import { AuthGuard } from './auth/auth.guard';
 import type { AppConfig } from './config/config';
 import type { SecretBox } from './config/secret-box';
@@ -35,7 +36,7 @@ export class AppModule {
   static forRoot(config: AppConfig, secretBox: SecretBox, dataDirLock?: { release(): void }): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, secretBox, dataDirLock), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule],
+      imports: [CoreModule.forRoot(config, secretBox, dataDirLock), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule, AuditModule],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useValue: validation },

@@ -153,6 +153,14 @@ export class EnvironmentVariables {
   @IsOptional() @IsDuration()
   TW_CONSISTENCY_WAIT: string = '10s';
 
+  /** How often ledger checkpoints are taken (docs/audit.md); 0s: only on demand (POST /api/audit/checkpoints). */
+  @IsOptional() @IsDuration()
+  TW_AUDIT_CHECKPOINT_INTERVAL: string = '15m';
+
+  /** The Ed25519 key that signs ledger checkpoints, PKCS#8 PEM; default: generated into TW_DATA_DIR/audit-signing.key (0600). */
+  @IsOptional() @IsString() @MinLength(1)
+  TW_AUDIT_SIGNING_KEY?: string;
+
   /** Auto-triage runs worked on at once (each run's steps stay in order). */
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
   TW_TRIAGE_CONCURRENCY: number = 4;
@@ -223,12 +231,14 @@ export interface AppConfig {
   timeouts: { headersMs: number; requestMs: number };
   /** See TW_METRICS_TOKEN; undefined: /metrics is public. */
   metricsToken?: string;
+  /** See TW_AUDIT_CHECKPOINT_INTERVAL (0: on demand only) and TW_AUDIT_SIGNING_KEY. */
+  audit: { checkpointIntervalMs: number; signingKey?: string };
   /** TW_* variables set in the environment that this build does not know (a typo, or a removed one): warned about at start. */
   unknownVariables: string[];
 }
 
 /** Declared without a default (so absent from `new EnvironmentVariables()`'s keys), yet known. */
-const OPTIONAL_VARIABLES = ['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG', 'TW_SLA_TARGETS', 'TW_METRICS_TOKEN'];
+const OPTIONAL_VARIABLES = ['EVENTSTORE_CONNECTION_STRING', 'TW_ADMIN_KEY', 'TW_MASTER_KEY', 'TW_CONFIG', 'TW_SLA_TARGETS', 'TW_METRICS_TOKEN', 'TW_AUDIT_SIGNING_KEY'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -269,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookMaxAlerts: vars.TW_WEBHOOK_MAX_ALERTS,
     timeouts: { headersMs: parseDuration(vars.TW_HEADERS_TIMEOUT), requestMs: parseDuration(vars.TW_REQUEST_TIMEOUT) },
     metricsToken: vars.TW_METRICS_TOKEN,
+    audit: { checkpointIntervalMs: parseDuration(vars.TW_AUDIT_CHECKPOINT_INTERVAL), signingKey: vars.TW_AUDIT_SIGNING_KEY },
     unknownVariables,
   };
 }

@@ -84,6 +84,11 @@ export interface RebuildOptions {
   upTo?: ReadonlyMap<string, Position>;
   /** Called after each page with the number of events read so far. */
   onProgress?(events: number): void;
+  /**
+   * Let the event loop run between pages (audit's replay, beside live traffic). Off by default: a caller that
+   * compares with the live tables right after must read them as they were, with nothing applied in between.
+   */
+  yieldBetweenPages?: boolean;
 }
 
 export interface Rebuilt {
@@ -332,6 +337,8 @@ export class ReadSideRunner implements OnModuleInit {
       // Committed page by page: one transaction over a whole replay makes every savepoint inside it slower.
       database.flush();
       options.onProgress?.(events);
+      // The store's reads resolve at once: without a macrotask between pages, nothing else runs meanwhile.
+      if (options.yieldBetweenPages) await new Promise((resolve) => setImmediate(resolve));
       const last = page.at(-1);
       if (page.length < STORE_PAGE || !last || (end && comparePositions(last.position, end) >= 0)) break;
       after = last.position;

@@ -164,7 +164,7 @@ describe('triage that works out of the box, with settings per organisation', () 
       const remove = await cli(t, ['triage', 'settings', 'remove', 'block.hashes', '44d88612fea8a8f36de82e1278abb02f']);
       expect(remove.stdout).toContain('Removed 44d88612fea8a8f36de82e1278abb02f from block.hashes');
       const refused = await cli(t, ['triage', 'settings', 'add', 'protected_domains', 'not a domain']);
-      expect(refused.code).toBe(1);
+      expect(refused.code, 'a 400 is a usage error (docs/cli.md)').toBe(2);
       expect(refused.stderr).toContain('protected_domains');
     } finally {
       rmSync(dir, { recursive: true, force: true });
