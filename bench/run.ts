@@ -6,6 +6,7 @@ import { growthBenchmark } from './growth.bench';
 import { inboundBenchmark } from './inbound.bench';
 import { failed, printFigure, type Figure } from './measure';
 import { outboundBenchmark } from './outbound.bench';
+import { outboundFairnessBenchmark } from './outbound-fairness.bench';
 import { replayBenchmark } from './replay.bench';
 import { benchEnv } from './replay-store';
 import { describeRun, markdownTable, writeResults } from './results';
@@ -18,7 +19,7 @@ import { describeRun, markdownTable, writeResults } from './results';
  * (written to <date>.partial.json, chart untouched); growth needs replay's store and brings it along.
  * Sizes: README.
  */
-const ALL = ['append', 'inbound', 'outbound', 'replay', 'growth', 'audit'] as const;
+const ALL = ['append', 'inbound', 'outbound', 'outbound-fairness', 'replay', 'growth', 'audit'] as const;
 type Name = (typeof ALL)[number];
 
 function selected(): Name[] {
@@ -44,6 +45,7 @@ async function main(): Promise<number> {
     inbound: inboundBenchmark,
     // Written beside this suite by the outbound work; it follows the same Figure contract (measure.ts).
     outbound: outboundBenchmark,
+    'outbound-fairness': outboundFairnessBenchmark,
     replay: async () => {
       const outcome = await replayBenchmark();
       preparedDir = outcome.preparedDir;

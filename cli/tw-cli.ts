@@ -8,6 +8,7 @@ import { registerKeys, registerOrgs, registerProjects } from './commands/organis
 import { registerOperations } from './commands/operations';
 import { registerOutbound } from './commands/outbound';
 import { registerSession } from './commands/session';
+import { registerStore } from './commands/store';
 import { registerTriage } from './commands/triage';
 import { registerWebhook } from './commands/webhook';
 import { createContext, DEFAULT_URL, type CliContext, type Io } from './context';
@@ -54,6 +55,7 @@ export function buildProgram(io: Io = defaultIo()): { program: Command; cli: Cli
   registerLogs(program, cli);
   registerOperations(program, cli);
   registerAudit(program, cli);
+  registerStore(program, cli);
   registerSession(program, cli);
 
   program.addHelpText(

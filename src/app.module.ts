@@ -12,6 +12,7 @@ import { RequestValidationPipe } from './http/request-validation';
 import { InboundModule } from './inbound/inbound.module';
 import { IncidentsModule } from './incidents/incidents.module';
 import { ObservabilityModule } from './observability/observability.module';
+import { StoreAdminModule } from './store-admin/store-admin.module';
 import { OrganisationsModule } from './organisations/organisations.module';
 import { OutboundModule } from './outbound/outbound.module';
 import { TriageModule } from './triage/triage.module';
@@ -36,7 +37,7 @@ export class AppModule {
   static forRoot(config: AppConfig, secretBox: SecretBox, dataDirLock?: { release(): void }): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, secretBox, dataDirLock), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule, AuditModule],
+      imports: [CoreModule.forRoot(config, secretBox, dataDirLock), OrganisationsModule, IncidentsModule, InboundModule, ObservabilityModule, OutboundModule, TriageModule, AuditModule, StoreAdminModule],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useValue: validation },

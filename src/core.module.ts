@@ -14,8 +14,9 @@ import { SqliteEventStore } from './event-store/sqlite/sqlite.event-store';
 import { READ_MODEL_DATABASE, ReadModelDatabase } from './read-model/read-model.database';
 
 export function openEventStore(config: AppConfig): EventStore {
-  if (config.eventStore.kind === 'eventstoredb') return EventStoreDbEventStore.fromConnectionString(config.eventStore.connectionString);
-  return new SqliteEventStore(config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, 'towline.db'));
+  const options = { maxAppendSize: config.maxAppendSize };
+  if (config.eventStore.kind === 'eventstoredb') return EventStoreDbEventStore.fromConnectionString(config.eventStore.connectionString, options);
+  return new SqliteEventStore(config.dataDir === ':memory:' ? ':memory:' : join(config.dataDir, 'towline.db'), options);
 }
 
 /** The data directory's lock (config/data-directory.ts), released at shutdown once the stores are closed. */

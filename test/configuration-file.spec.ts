@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfigDocument } from '../src/config/config-file';
-import { parseSourcesSection } from '../src/inbound/config/webhook-config';
+import { parseSourcesSection } from '../src/inbound/config/sources-config';
 import { parsePlaybooksSection } from '../src/triage/playbook-configuration';
 import { DEFAULT_PLAYBOOK_SETTINGS } from '../src/triage/playbook-settings';
 import { SEED_CONFIG as SEED } from './fixtures/seed-config';

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AggregateStore } from '../cqrs/aggregate-store';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { toEventData } from '../cqrs/domain-event';
-import { eventMetadata, runWithContext } from '../cqrs/request-context';
+import { runWithContext } from '../cqrs/request-context';
 import { StreamNotFound, WrongExpectedVersion } from '../event-store/event-store.errors';
 import {
   EVENT_STORE,
@@ -53,6 +53,7 @@ export class LedgerCheckpoints implements OnApplicationBootstrap, OnApplicationS
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: AggregateStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(AUDIT_SIGNING_KEY) private readonly key: AuditSigningKey,
     private readonly scope: AuditScope,
@@ -141,7 +142,7 @@ export class LedgerCheckpoints implements OnApplicationBootstrap, OnApplicationS
     const body = signedBody(JSON.parse(JSON.stringify(unsigned)));
     const checkpoint = Object.assign(unsigned, { signature: this.key.sign(body) });
     try {
-      const appended = await this.store.append(ledger, [toEventData(checkpoint, eventMetadata())], { expectedRevision: expected });
+      const appended = await this.aggregates.record(ledger, [checkpoint], { expectedRevision: expected });
       const taken: CheckpointTaken = {
         ledger,
         organisation_id: organisation,

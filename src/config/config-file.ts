@@ -7,7 +7,7 @@ import { APP_CONFIG, ConfigError, type AppConfig } from './config';
  * The configuration file (TW_CONFIG, the seed's webhook_config.yaml), read and parsed once for the whole
  * application. It has one top-level section per capability, each validated by its owner:
  *
- *   sources:     inbound's sources        (src/inbound/config/webhook-config.ts, docs/inbound.md)
+ *   sources:     inbound's sources        (src/inbound/config/sources-config.ts, docs/inbound.md)
  *   playbooks:   triage's playbook settings (src/triage/playbook-configuration.ts, docs/triage.md)
  *
  * A section this build does not know is skipped with a warning, so a newer file still starts an older Towline;

@@ -26,7 +26,8 @@ describe('loadConfig', () => {
       EVENTSTORE_CONNECTION_STRING: 'esdb://localhost:2113?tls=false',
       TW_MASTER_KEY: 'ab'.repeat(32),
     });
-    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://localhost:2113?tls=false' });
+    // Leader-only, whatever the client's default (see normalizeConnectionString).
+    expect(config.eventStore).toEqual({ kind: 'eventstoredb', connectionString: 'esdb://localhost:2113?tls=false&nodePreference=leader' });
     expect(config.masterKey).toHaveLength(32);
   });
 

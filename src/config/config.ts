@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, ValidateIf, validateSync } from 'class-validator';
 import { resolve } from 'node:path';
+import { normalizeConnectionString } from '../event-store/eventstoredb/esdb-client';
 import {
   IsCidrList,
   IsDecimal,
@@ -40,12 +41,24 @@ export class EnvironmentVariables {
   @IsOptional() @IsIn(['sqlite', 'eventstoredb'])
   TW_EVENT_STORE: 'sqlite' | 'eventstoredb' = 'sqlite';
 
+  /**
+   * esdb:// or esdb+discover://; kurrentdb:// and kurrentdb+discover:// (same protocol) are rewritten to them.
+   * Checked fully at validation (see normalizeConnectionString): a nodePreference other than leader is refused.
+   */
   @ValidateIf((env: EnvironmentVariables) => env.TW_EVENT_STORE === 'eventstoredb')
   @IsString()
   @Matches(/^(esdb|esdb\+discover|kurrentdb|kurrentdb\+discover|kdb|kdb\+discover):\/\//, {
     message: 'EVENTSTORE_CONNECTION_STRING must be an esdb:// (or kurrentdb://) connection string',
   })
   EVENTSTORE_CONNECTION_STRING?: string;
+
+  /**
+   * Bytes one append may take, on either store (EventStoreDB's MaxAppendSize, 1 MiB by default): an alert or
+   * event over it is refused 413 event_too_large before anything is written. Keep it at or below the
+   * server's own MaxAppendSize.
+   */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(64 * 1024) @Max(16 * 1024 * 1024)
+  TW_MAX_APPEND_SIZE: number = 1024 * 1024;
 
   @IsOptional() @IsString() @Matches(/^tw_[A-Za-z0-9_-]{32,}$/, {
     message: 'TW_ADMIN_KEY must look like tw_ followed by at least 32 URL-safe characters',
@@ -90,10 +103,13 @@ export class EnvironmentVariables {
   TW_DELIVERY_TIMEOUT: string = '15s';
 
   @IsOptional() @IsDurationList()
-  TW_DELIVERY_RETRY_SCHEDULE: string = '10s,1m,5m';
+  TW_DELIVERY_RETRY_SCHEDULE: string = '1m,10m,100m';
 
   @IsOptional() @IsIn(RETRY_JITTERS)
-  TW_DELIVERY_RETRY_JITTER: RetryJitter = 'full';
+  TW_DELIVERY_RETRY_JITTER: RetryJitter = 'bounded';
+
+  @IsOptional() @IsDuration()
+  TW_DELIVERY_DEADLINE: string = '6h';
 
   @IsOptional() @IsDuration()
   TW_DELIVERY_RETRY_AFTER_MAX: string = '1h';
@@ -104,6 +120,10 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(64)
   TW_DELIVERY_ENDPOINT_CONCURRENCY: number = 4;
 
+  /** 0: three quarters of TW_DELIVERY_CONCURRENCY. */
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(1024)
+  TW_DELIVERY_ORGANISATION_CONCURRENCY: number = 0;
+
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
   TW_DELIVERY_BREAKER_THRESHOLD: number = 5;
 
@@ -112,6 +132,9 @@ export class EnvironmentVariables {
 
   @IsOptional() @IsDuration()
   TW_WEBHOOK_SECRET_GRACE: string = '24h';
+
+  @IsOptional() @IsDuration()
+  TW_WEBHOOK_AUTO_DISABLE: string = '5d';
 
   @IsOptional() @IsPublicUrl()
   TW_PUBLIC_URL: string = '';
@@ -208,6 +231,8 @@ export interface AppConfig {
   /** Absolute. ':memory:' keeps everything in memory (tests). */
   dataDir: string;
   eventStore: { kind: 'sqlite' } | { kind: 'eventstoredb'; connectionString: string };
+  /** See TW_MAX_APPEND_SIZE. */
+  maxAppendSize: number;
   adminKey?: string;
   masterKey?: Buffer;
   configFile?: string;
@@ -257,14 +282,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const unknownVariables = Object.keys(env)
     .filter((key) => key.startsWith('TW_') && !known.includes(key) && !CLIENT_VARIABLES.includes(key))
     .sort();
+  let connectionString: string | undefined;
+  if (vars.TW_EVENT_STORE === 'eventstoredb') {
+    try {
+      connectionString = normalizeConnectionString(vars.EVENTSTORE_CONNECTION_STRING!);
+    } catch (error) {
+      throw new ConfigError(`Invalid configuration:\n  EVENTSTORE_CONNECTION_STRING: ${(error as Error).message}`);
+    }
+  }
   return {
     port: vars.TW_PORT,
     host: vars.TW_HOST,
     dataDir: vars.TW_DATA_DIR === ':memory:' ? ':memory:' : resolve(vars.TW_DATA_DIR),
-    eventStore:
-      vars.TW_EVENT_STORE === 'eventstoredb'
-        ? { kind: 'eventstoredb', connectionString: vars.EVENTSTORE_CONNECTION_STRING! }
-        : { kind: 'sqlite' },
+    eventStore: connectionString ? { kind: 'eventstoredb', connectionString } : { kind: 'sqlite' },
+    maxAppendSize: vars.TW_MAX_APPEND_SIZE,
     adminKey: vars.TW_ADMIN_KEY,
     masterKey: vars.TW_MASTER_KEY ? decodeKey(vars.TW_MASTER_KEY) : undefined,
     configFile: vars.TW_CONFIG ? resolve(vars.TW_CONFIG) : undefined,

@@ -16,7 +16,7 @@ export interface OutboundConfig {
   timeoutMs: number;
   /** TW_DELIVERY_RETRY_SCHEDULE: the base delay before each retry; its length is the number of retries. */
   retryScheduleMs: number[];
-  /** TW_DELIVERY_RETRY_JITTER: full (uniform in [0, base]), equal (base/2 + uniform half), none. */
+  /** TW_DELIVERY_RETRY_JITTER: bounded (uniform in [0.8 × step, step]) or none. */
   retryJitter: RetryJitter;
   /** TW_DELIVERY_RETRY_AFTER_MAX: a receiver's Retry-After is honoured up to this. */
   retryAfterMaxMs: number;
@@ -24,13 +24,22 @@ export interface OutboundConfig {
   concurrency: number;
   /** TW_DELIVERY_ENDPOINT_CONCURRENCY: attempts in flight to one webhook in this process. */
   endpointConcurrency: number;
+  /** TW_DELIVERY_ORGANISATION_CONCURRENCY: attempts in flight for one organisation in this process (< concurrency). */
+  organisationConcurrency: number;
+  /** TW_DELIVERY_DEADLINE: a round of attempts is settled (delivered or dead-lettered) by this long after its first was due. */
+  deadlineMs: number;
+  /** TW_WEBHOOK_AUTO_DISABLE: a webhook failing continuously this long is disabled (0: never). */
+  autoDisableMs: number;
   /** TW_DELIVERY_BREAKER_THRESHOLD: consecutive failed attempts that open a webhook's circuit. */
   breakerThreshold: number;
   /** TW_DELIVERY_BREAKER_COOLDOWN: how long an open circuit waits before one trial attempt. */
   breakerCooldownMs: number;
   /** TW_WEBHOOK_SECRET_GRACE: how long a rotated-out secret keeps signing beside the new one, by default. */
   secretGraceMs: number;
-  /** TW_PUBLIC_URL: Towline's own base URL, for links in Slack and Teams messages; null leaves links out. */
+  /**
+   * TW_PUBLIC_URL: the "View in Towline" link of Slack and Teams messages, a URL template with `{organisation_id}`,
+   * `{event_id}`, `{event_type}` and `{project_id}`; null leaves links out.
+   */
   publicUrl: string | null;
   drift: DriftConfig;
 }
@@ -44,7 +53,8 @@ export interface DriftConfig {
   minSamples: number;
 }
 
-export const RETRY_JITTERS = ['full', 'equal', 'none'] as const;
+/** Bounded jitter never retries earlier than 80 % of a step (full jitter could retry at once). */
+export const RETRY_JITTERS = ['bounded', 'none'] as const;
 export type RetryJitter = (typeof RETRY_JITTERS)[number];
 
 /** The variables as text, as config.ts validated them. */
@@ -58,6 +68,9 @@ export interface OutboundEnvironment {
   TW_DELIVERY_RETRY_AFTER_MAX: string;
   TW_DELIVERY_CONCURRENCY: number;
   TW_DELIVERY_ENDPOINT_CONCURRENCY: number;
+  TW_DELIVERY_ORGANISATION_CONCURRENCY: number;
+  TW_DELIVERY_DEADLINE: string;
+  TW_WEBHOOK_AUTO_DISABLE: string;
   TW_DELIVERY_BREAKER_THRESHOLD: number;
   TW_DELIVERY_BREAKER_COOLDOWN: string;
   TW_WEBHOOK_SECRET_GRACE: string;
@@ -78,10 +91,17 @@ export function outboundConfig(env: OutboundEnvironment): OutboundConfig {
     retryAfterMaxMs: parseDuration(env.TW_DELIVERY_RETRY_AFTER_MAX),
     concurrency: env.TW_DELIVERY_CONCURRENCY,
     endpointConcurrency: env.TW_DELIVERY_ENDPOINT_CONCURRENCY,
+    // 0 (the default): three quarters of the whole, so an organisation whose endpoints all hang leaves a quarter.
+    organisationConcurrency: Math.min(
+      env.TW_DELIVERY_CONCURRENCY,
+      env.TW_DELIVERY_ORGANISATION_CONCURRENCY || Math.max(1, Math.floor((env.TW_DELIVERY_CONCURRENCY * 3) / 4)),
+    ),
+    deadlineMs: parseDuration(env.TW_DELIVERY_DEADLINE),
+    autoDisableMs: parseDuration(env.TW_WEBHOOK_AUTO_DISABLE),
     breakerThreshold: env.TW_DELIVERY_BREAKER_THRESHOLD,
     breakerCooldownMs: parseDuration(env.TW_DELIVERY_BREAKER_COOLDOWN),
     secretGraceMs: parseDuration(env.TW_WEBHOOK_SECRET_GRACE),
-    publicUrl: env.TW_PUBLIC_URL ? env.TW_PUBLIC_URL.replace(/\/+$/, '') : null,
+    publicUrl: env.TW_PUBLIC_URL || null,
     drift: {
       bucketMs: parseDuration(env.TW_DRIFT_BUCKET),
       threshold: Number(env.TW_DRIFT_THRESHOLD),
@@ -135,11 +155,25 @@ const RESERVED_SIGNATURE_HEADERS = new Set([
 export const isSignatureHeaderName = (value: unknown): boolean =>
   typeof value === 'string' && HEADER_NAME.test(value) && !RESERVED_SIGNATURE_HEADERS.has(value.toLowerCase());
 
+/** The placeholders TW_PUBLIC_URL may use, filled from the envelope (URL-encoded). */
+export const PUBLIC_URL_PLACEHOLDERS = ['organisation_id', 'event_id', 'event_type', 'project_id'] as const;
+
+/** Fills a TW_PUBLIC_URL template; an unknown placeholder is left as it is (validation refuses it). */
+export function fillPublicUrl(template: string, values: Partial<Record<(typeof PUBLIC_URL_PLACEHOLDERS)[number], string | null>>): string {
+  return template.replace(/\{([a-z_]+)\}/g, (whole, name: string) =>
+    (PUBLIC_URL_PLACEHOLDERS as readonly string[]).includes(name) ? encodeURIComponent(values[name as keyof typeof values] ?? '') : whole,
+  );
+}
+
 export const isPublicUrl = (value: unknown): boolean => {
   if (value === '') return true;
-  if (typeof value !== 'string' || !URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password && !url.search && !url.hash;
+  if (typeof value !== 'string') return false;
+  const names = [...value.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]);
+  if (!names.every((name) => (PUBLIC_URL_PLACEHOLDERS as readonly string[]).includes(name))) return false;
+  const filled = fillPublicUrl(value, { organisation_id: 'o', event_id: 'e', event_type: 't', project_id: 'p' });
+  if (!URL.canParse(filled)) return false;
+  const url = new URL(filled);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && !url.username && !url.password;
 };
 
 export const isDecimal = (value: unknown): boolean => typeof value === 'string' && /^\d{1,4}(\.\d{1,6})?$/.test(value) && Number(value) > 0;
@@ -163,5 +197,9 @@ export const IsSignatureHeaderName = rule(
   isSignatureHeaderName,
   'must be an HTTP header name that Towline does not already send (e.g. X-Towline-Signature)',
 );
-export const IsPublicUrl = rule('isPublicUrl', isPublicUrl, 'must be an http(s) base URL without credentials, query or fragment');
+export const IsPublicUrl = rule(
+  'isPublicUrl',
+  isPublicUrl,
+  `must be an http(s) URL without credentials, optionally with the placeholders ${PUBLIC_URL_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+);
 export const IsDecimal = rule('isDecimal', isDecimal, 'must be a positive decimal number such as 3 or 2.5');

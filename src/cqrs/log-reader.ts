@@ -58,8 +58,10 @@ export class Signal {
 }
 
 /**
- * The read side's one reader of the log's tail. It holds one subscription to $all — every event, so that a
- * consumer that has taken the window has seen the log up to its head, whatever it wanted from it — and keeps
+ * The read side's one reader of the log's tail. It holds one subscription to $all, filtered (on the server,
+ * where the store can) to the types some consumer handles, and follows the store's checkpoints past what the
+ * filter leaves out, so that a consumer that has taken the window has seen the log up to its head, whatever
+ * it wanted from it — events of other applications on a shared cluster are never transferred. It keeps
  * what it read, decoded once, in a bounded window that every consumer
  * near the head takes its batches from. A consumer behind the window (a fresh or rebuilding read model, or
  * one slower than the rest) reads its own types straight from the store until it reaches the window, so no
@@ -91,6 +93,8 @@ export class LogReader {
     private readonly capacity: number,
     /** The positions consumers have reached: the window serves them and is trimmed behind them. */
     private readonly consumerPositions: () => Position[],
+    /** Every type some consumer handles; undefined reads every event. */
+    private readonly types?: readonly string[],
   ) {}
 
   /** Starts reading right after `after`: the most advanced consumer's checkpoint. */
@@ -119,7 +123,7 @@ export class LogReader {
     return this.coveredAfter;
   }
 
-  /** The last position read from the log. */
+  /** The last position read from the log: an event's, or a checkpoint past events no consumer handles. */
   get headPosition(): Position {
     return this.head;
   }
@@ -167,7 +171,7 @@ export class LogReader {
 
   private subscribe(): void {
     this.subscription = this.store.subscribeToAll(
-      { after: this.head === BEFORE_START ? undefined : this.head },
+      { after: this.head === BEFORE_START ? undefined : this.head, filter: this.types ? { eventTypes: [...this.types] } : undefined },
       {
         onEvent: async (recorded) => {
           const entry = new LogEntry(recorded);
@@ -176,6 +180,11 @@ export class LogReader {
           this.head = recorded.position;
           this.announce();
           while (!this.stopped && this.tooFarAhead()) await this.progressed.wait();
+        },
+        onCheckpoint: (position) => {
+          if (comparePositions(position, this.head) <= 0) return;
+          this.head = position;
+          this.announce();
         },
         onCaughtUp: () => this.grown.notify(),
         onError: (error) => {

@@ -93,7 +93,27 @@ class SlowReactor {
   }
 }
 
-@Module({ providers: [ReactToThingHandler, ThingSaga, ThingProjection, TallyProjection, SlowReactor] })
+/** A reactor that waits on a projection for a position the log never reaches: stopping must not hang on it. */
+const waiting = { started: false, outcome: undefined as string | undefined };
+@StoreConsumer({ name: 'test-waiting', events: [ThingHappened], kind: 'reactor' })
+@Injectable()
+class WaitingReactor {
+  constructor(private readonly readSide: ReadSideRunner) {}
+
+  async handle(_event: IEvent, context: EventContext): Promise<void> {
+    if (!context.stream.startsWith('wait-')) return;
+    waiting.started = true;
+    try {
+      await this.readSide.catchUp(['test-projection'], { commit: 10n ** 15n, prepare: 10n ** 15n }, 24 * 3_600_000);
+      waiting.outcome = 'returned';
+    } catch (error) {
+      waiting.outcome = (error as Error).message;
+      throw error;
+    }
+  }
+}
+
+@Module({ providers: [ReactToThingHandler, ThingSaga, ThingProjection, TallyProjection, SlowReactor, WaitingReactor] })
 class TestFeatureModule {}
 
 const dirs: string[] = [];
@@ -202,6 +222,19 @@ describe('the log window', () => {
     await until(() => slow().state === 'live');
     await app.close();
     gate.open = Promise.resolve();
+  });
+});
+
+describe('stopping', () => {
+  it('wakes a reactor waiting on a read model, which fails its batch instead of going on as if it had been reached', async () => {
+    const app = await boot(':memory:');
+    const store = app.get<symbol, EventStore>(EVENT_STORE);
+    await store.append(`wait-${randomUUID()}`, [toEventData(new ThingHappened(1), {})]);
+    await until(() => waiting.started);
+    const started = Date.now();
+    await app.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(waiting.outcome).toMatch(/stopped before 'test-projection' reached/);
   });
 });
 

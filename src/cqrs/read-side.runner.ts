@@ -10,7 +10,9 @@ import {
   encodePosition,
   type EventStore,
   type Position,
+  type RecordedEvent,
 } from '../event-store/event-store.port';
+import { StreamNotFound } from '../event-store/event-store.errors';
 import { truncateText } from '../http/text';
 import { READ_MODEL_DATABASE, ReadModelDatabase, tableName } from '../read-model/read-model.database';
 import { contextOf, eventTypeOf, hydrate, type EventContext } from './domain-event';
@@ -89,6 +91,12 @@ export interface RebuildOptions {
    * compares with the live tables right after must read them as they were, with nothing applied in between.
    */
   yieldBetweenPages?: boolean;
+}
+
+/** Where `asOf` stops: at a position of the log, or at a time (both: whichever comes first). */
+export interface AsOfCut {
+  position?: Position;
+  time?: Date;
 }
 
 export interface Rebuilt {
@@ -175,8 +183,12 @@ export class ReadSideRunner implements OnModuleInit {
   start(): void {
     for (const running of this.consumers.values()) this.restore(running);
     const positions = [...this.consumers.values()].map((r) => r.position);
-    this.reader = new LogReader(this.store, this.config.readSide.window, () =>
-      [...this.consumers.values()].filter((r) => r.state !== 'stopped').map((r) => r.position),
+    const types = new Set([...this.consumers.values()].flatMap((r) => [...r.types]));
+    this.reader = new LogReader(
+      this.store,
+      this.config.readSide.window,
+      () => [...this.consumers.values()].filter((r) => r.state !== 'stopped').map((r) => r.position),
+      [...types].sort(),
     );
     this.reader.start(positions.reduce(later, BEFORE_START));
     for (const running of this.consumers.values()) running.loop = this.run(running);
@@ -186,10 +198,16 @@ export class ReadSideRunner implements OnModuleInit {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const running of this.consumers.values()) running.wake.notify();
+    // Wakes whoever waits on a consumer (catchUp): a reactor's batch waiting on a projection that is stopping
+    // would otherwise hold the stop for ever.
+    for (const running of this.consumers.values()) running.waiters.forEach((wake) => wake());
     this.reader?.grown.notify();
     await Promise.all([...this.consumers.values()].map((running) => running.loop));
     await this.reader?.stop();
     for (const running of this.consumers.values()) {
+      // What was seen since the last checkpoint write (events other consumers handle, checkpoints past
+      // foreign ones) is recorded too, so the next start does not read it again.
+      if (!this.failure) this.checkpoint(running, running.position, true);
       running.state = 'stopped';
       running.waiters.forEach((wake) => wake());
     }
@@ -268,21 +286,63 @@ export class ReadSideRunner implements OnModuleInit {
           running.waiters.add(wake);
         });
       }
+      // Cut short by a stop: whoever waited (a reactor deciding on what the read model shows) must not go on
+      // as if it had been reached — its batch fails and, the engine stopping, is handled again at the next start.
+      if (comparePositions(running.position, position) < 0) throw new Error(`The read side stopped before '${name}' reached ${encodePosition(position)}`);
     }
   }
 
   /**
    * Read-your-writes by event type (read-your-writes.ts): waits for every projection that reads one of `types`,
-   * so that nothing the caller reads next can miss the write. Never for a reactor: its side effects (a triage
-   * run, a delivery) follow the answer, they are not part of it.
+   * so that nothing the caller reads next can miss the write. Not for a reactor, whose side effects (a triage
+   * run, a delivery) follow the answer — unless it declares them `partOfAnswer`.
    */
   async catchUpReaders(types: ReadonlySet<string>, position: Position, timeoutMs?: number): Promise<void> {
-    const readers = [...this.consumers.values()].filter((r) => r.kind === 'projection' && [...r.types].some((type) => types.has(type)));
+    const readers = [...this.consumers.values()].filter(
+      (r) => (r.kind === 'projection' || r.options.partOfAnswer === true) && [...r.types].some((type) => types.has(type)),
+    );
     await this.catchUp(
       readers.map((r) => r.options.name),
       position,
       timeoutMs,
     );
+  }
+
+  /**
+   * Time travel (`?as_of=`): a fresh instance of the projection `type`, on a scratch in-memory database, fed
+   * only the events of `streams` that it reads, in log order, up to the cut — a position, or a time (events
+   * recorded at or before it). `query` reads it like the live one, so an answer shows the read model as it stood
+   * then; the scratch database is closed after. Only for read models whose rows come from those streams alone.
+   */
+  async asOf<T extends StoreConsumerHandler, R>(type: Type<T>, streams: string[], cut: AsOfCut, query: (projection: T) => R): Promise<R> {
+    const running = [...this.consumers.values()].find((r) => r.handler.constructor === type && r.kind === 'projection');
+    if (!running) throw new Error(`${type.name} is not a projection of this application`);
+    const recorded: RecordedEvent[] = [];
+    for (const stream of streams) {
+      try {
+        recorded.push(...(await this.store.readStream(stream)));
+      } catch (error) {
+        if (!(error instanceof StreamNotFound)) throw error;
+      }
+    }
+    recorded.sort((a, b) => comparePositions(a.position, b.position));
+    const database = new ReadModelDatabase(':memory:');
+    try {
+      const instance = this.instantiate(type, database) as T;
+      database.transaction(() => {
+        for (const entry of recorded) {
+          if (cut.position && comparePositions(entry.position, cut.position) > 0) break;
+          if (cut.time && entry.created.getTime() > cut.time.getTime()) break;
+          if (!running.types.has(entry.type)) continue;
+          const event = hydrate(entry);
+          if (event) this.applySync(instance, event, contextOf(entry));
+        }
+      });
+      database.flush();
+      return query(instance);
+    } finally {
+      database.close();
+    }
   }
 
   /**
@@ -388,6 +448,12 @@ export class ReadSideRunner implements OnModuleInit {
         const reader = this.reader!;
         if (reader.covers(running.position)) {
           const entries = reader.after(running.position, running.kind === 'projection' ? BATCH : REACTOR_BATCH);
+          if (entries.length === 0 && comparePositions(reader.headPosition, running.position) > 0) {
+            // Nothing left in the window, but the log was read further (past events no consumer handles).
+            await this.handleBatch(running, [], reader.headPosition);
+            this.reader!.moved();
+            continue;
+          }
           if (entries.length === 0) {
             this.becameLive(running);
             running.busySince = null;
@@ -422,6 +488,8 @@ export class ReadSideRunner implements OnModuleInit {
 
   private becameLive(running: Running): void {
     if (running.state === 'live') return;
+    // Recorded at once: a consumer that only ever skips would otherwise restart from its old checkpoint.
+    this.checkpoint(running, running.position, true);
     if (running.state === 'rebuilding') this.logger.log(`Read model '${running.options.name}' is rebuilt`);
     running.state = 'live';
   }

@@ -30,6 +30,12 @@ export interface StoreConsumerOptions {
    * partition are always handled one after another, in log order. Default 1: the whole log in order.
    */
   concurrency?: number;
+  /**
+   * Reactors: what it does with an event is part of the API's answer to the request that wrote the event (the
+   * security event a pause emits), so read-your-writes waits for it too. Default: a reactor's effects follow
+   * the answer.
+   */
+  partOfAnswer?: boolean;
 }
 
 /**

@@ -1,17 +1,39 @@
+import { EventTooLarge } from './event-store.errors';
 import type { EventData } from './event-store.port';
+
+/** EventStoreDB's default MaxAppendSize (1 MiB), and Towline's default TW_MAX_APPEND_SIZE. */
+export const DEFAULT_MAX_APPEND_SIZE = 1024 * 1024;
 
 // Lower case only: EventStoreDB hands ids back in lower case, and the chain hash covers the id as written.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What the port adds to every event's metadata (`"hash":"<64 hex>"`, and its comma), counted in advance. */
+const HASH_OVERHEAD = ',"hash":""'.length + 64;
 
 function isPlainObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
- * What both adapters refuse before touching the store: EventStoreDB requires uuid event ids, and the chain
- * hash is the port's to write, so a caller-supplied `hash` would be a forgery.
+ * The size of one event as EventStoreDB counts it against MaxAppendSize: its data and metadata bytes (as the
+ * client sends them: JSON in UTF-8, the port's hash included) plus its type at two bytes a character.
  */
-export function validateAppend(stream: string, events: EventData[]): void {
+export function eventSize(event: EventData): number {
+  const metadata = Buffer.byteLength(JSON.stringify(event.metadata ?? {}), 'utf8') + HASH_OVERHEAD;
+  return Buffer.byteLength(JSON.stringify(event.data), 'utf8') + metadata + 2 * event.type.length;
+}
+
+/** The size of an append: the sum of its events' (EventStoreDB checks the whole append, not each event). */
+export function appendSize(events: readonly EventData[]): number {
+  return events.reduce((sum, event) => sum + eventSize(event), 0);
+}
+
+/**
+ * What both adapters refuse before touching the store: EventStoreDB requires uuid event ids, the chain
+ * hash is the port's to write (a caller-supplied `hash` would be a forgery), and an append over the maximum
+ * append size would be refused by EventStoreDB after the fact — so it is refused here, typed, on both.
+ */
+export function validateAppend(stream: string, events: EventData[], maxAppendSize = DEFAULT_MAX_APPEND_SIZE): void {
   if (typeof stream !== 'string' || stream.length === 0 || stream.startsWith('$')) {
     throw new TypeError(`Invalid stream name: '${String(stream)}'`);
   }
@@ -24,5 +46,11 @@ export function validateAppend(stream: string, events: EventData[]): void {
       if (!isPlainObject(event.metadata)) throw new TypeError(`Event metadata must be a JSON object (${event.type})`);
       if ('hash' in event.metadata) throw new TypeError('metadata.hash is written by the event store, not by callers');
     }
+  }
+  const sizes = events.map(eventSize);
+  const total = sizes.reduce((sum, size) => sum + size, 0);
+  if (total > maxAppendSize) {
+    const largest = sizes.indexOf(Math.max(...sizes));
+    throw new EventTooLarge(stream, events[largest].type, total, maxAppendSize);
   }
 }

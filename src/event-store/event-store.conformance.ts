@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StreamNotFound, WrongExpectedVersion } from './event-store.errors';
+import { DEFAULT_MAX_APPEND_SIZE, appendSize } from './append-validation';
+import { EventTooLarge, StreamNotFound, WrongExpectedVersion } from './event-store.errors';
 import { comparePositions, type EventData, type EventStore, type RecordedEvent } from './event-store.port';
 import { verifyChain } from './hash-chain';
 
@@ -142,6 +143,33 @@ export function describeEventStoreConformance(name: string, open: () => Promise<
         });
         const all = await store.readAll({ filter: { streamPrefixes: [`${cat}-`] } });
         expect(all).toHaveLength(400);
+      });
+
+      it('refuses an append over the maximum append size before writing anything, typed, and takes one under it', async () => {
+        const s = stream();
+        const big = event('Big', { blob: 'x'.repeat(DEFAULT_MAX_APPEND_SIZE) });
+        const error = await store.append(s, [big]).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EventTooLarge);
+        expect(error).toMatchObject({ stream: s, eventType: 'Big', maxAppendSize: DEFAULT_MAX_APPEND_SIZE });
+        expect((error as EventTooLarge).size).toBeGreaterThan(DEFAULT_MAX_APPEND_SIZE);
+        // Atomic appends are refused whole, even when each event alone would fit.
+        const halves = [event('Half', { blob: 'x'.repeat(600_000) }), event('Half', { blob: 'y'.repeat(600_000) })];
+        await expect(store.append(s, halves)).rejects.toBeInstanceOf(EventTooLarge);
+        await expect(collect(s)).rejects.toBeInstanceOf(StreamNotFound);
+
+        const fits = event('Fits', { blob: 'z'.repeat(DEFAULT_MAX_APPEND_SIZE - 2_000) });
+        expect(appendSize([fits])).toBeLessThanOrEqual(DEFAULT_MAX_APPEND_SIZE);
+        await store.append(s, [fits], { expectedRevision: 'no_stream' });
+        expect((await collect(s)).map((e) => e.type)).toEqual(['Fits']);
+      });
+
+      it('writes concurrent appends to one stream that together exceed the maximum append size', async () => {
+        const s = stream();
+        const appends = Array.from({ length: 4 }, (_, i) => [event(`Part${i}`, { blob: String(i).repeat(400_000) })]);
+        await Promise.all(appends.map((events) => store.append(s, events)));
+        const recorded = await collect(s);
+        expect(recorded.map((e) => e.type).sort()).toEqual(['Part0', 'Part1', 'Part2', 'Part3']);
+        expect(verifyChain(recorded).ok).toBe(true);
       });
 
       it('refuses a caller-supplied hash and a non-uuid event id', async () => {

@@ -87,6 +87,12 @@ export interface SubscriptionHandler {
   onEvent(event: RecordedEvent): Promise<void> | void;
   /** Called once, when the subscription has read everything stored so far and goes live. */
   onCaughtUp?(): void;
+  /**
+   * The log has been read up to `position` and nothing between the last event handed over and it passes the
+   * filter (or it was skipped as not Towline's): a consumer may record it as seen, so a restart does not read
+   * those events again. Awaited like onEvent; positions only grow, and the next event lies after it.
+   */
+  onCheckpoint?(position: Position): Promise<void> | void;
   /** The subscription stops after a handler or store error; the error is reported here. */
   onError?(error: unknown): void;
 }
@@ -99,12 +105,20 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** What both adapters are built with (see loadConfig). */
+export interface EventStoreOptions {
+  /** Bytes one append may take (TW_MAX_APPEND_SIZE; default EventStoreDB's MaxAppendSize, 1 MiB). */
+  maxAppendSize?: number;
+}
+
 export interface EventStore {
   /**
    * Atomic: all events (at least one, lower-case uuid ids) or none. Throws WrongExpectedVersion on a revision
    * mismatch. A retry of an append that succeeded (same ids, same expectation) returns the original result
    * without writing again: for an exact expectation wherever the events now stand, for 'any' and
    * 'stream_exists' while they are still the stream's last events (EventStoreDB's own guarantee is no wider).
+   * Throws EventTooLarge, before anything is written, when the append is over the maximum append size, and
+   * StoreUnavailable when the store could not be reached within the adapter's bounded retries.
    */
   append(stream: string, events: EventData[], options?: AppendOptions): Promise<AppendResult>;
   /** Throws StreamNotFound if the stream has no events. */

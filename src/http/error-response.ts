@@ -1,5 +1,5 @@
 import { HttpException, Logger } from '@nestjs/common';
-import { WrongExpectedVersion } from '../event-store/event-store.errors';
+import { EventTooLarge, StoreUnavailable, WrongExpectedVersion } from '../event-store/event-store.errors';
 import { AppError } from './app-error';
 
 export interface ErrorBody {
@@ -37,6 +37,27 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const body: ErrorBody = { error: { code: error.code, message: error.message } };
     if (error.details !== undefined) body.error.details = error.details;
     return { status: error.status, body, headers: error.headers };
+  }
+  if (error instanceof EventTooLarge) {
+    // Refused before anything was written: the same request can never succeed, so 413 rather than 500.
+    return {
+      status: 413,
+      body: {
+        error: {
+          code: 'event_too_large',
+          message: `The event this request records would be ${error.size} bytes, over the store's limit of ${error.maxAppendSize} bytes (TW_MAX_APPEND_SIZE)`,
+          details: { size: error.size, max_append_size: error.maxAppendSize },
+        },
+      },
+    };
+  }
+  if (error instanceof StoreUnavailable) {
+    // Transient (a leader election, a node away) and already retried within a bound: the client retries later.
+    return {
+      status: 503,
+      headers: { 'retry-after': String(error.retryAfterSeconds) },
+      body: { error: { code: 'store_unavailable', message: 'The event store is unavailable; retry shortly' } },
+    };
   }
   if (error instanceof WrongExpectedVersion) {
     return { status: 409, body: { error: { code: 'conflict', message: 'The resource changed concurrently; retry the request' } } };

@@ -12,7 +12,7 @@ export type RateLimiter = (request: FastifyRequest, reply: FastifyReply) => Prom
 
 /**
  * Registers @fastify/rate-limit without any route of its own (`global: false`): the API's limit (per key) is
- * added here, the inbound route's (per source) by src/inbound/http/webhook-rate-limit.ts, which knows the
+ * added here, the inbound route's (per source) by src/inbound/http/source-rate-limit.ts, which knows the
  * sources. Counters live in this process's memory (an LRU of BUCKETS), so a limit holds per instance:
  * behind a balancer over N instances a client gets up to N times the limit. Answers past a limit are 429
  * `rate_limited` with `Retry-After` and the IETF draft's `RateLimit-Limit`, `RateLimit-Remaining` and

@@ -7,22 +7,22 @@ import {
   UpdateSourceHandler,
 } from './commands/source.handlers';
 import { SourceTestEvents } from './source-test-events';
-import { WebhookConfigReconciler } from './config/webhook-config.reconciler';
+import { SourcesConfigReconciler } from './config/sources-config.reconciler';
 import { SourcesController } from './http/sources.controller';
-import { WebhookObserver } from './http/webhook-observer';
-import { WebhookRateLimit } from './http/webhook-rate-limit';
-import { WebhookReceiverController } from './http/webhook-receiver.controller';
+import { InboundObserver } from './http/inbound-observer';
+import { SourceRateLimit } from './http/source-rate-limit';
+import { AlertReceiverController } from './http/alert-receiver.controller';
 import { ReceiptsProjection } from './projections/receipts.projection';
 import { SourcesProjection } from './projections/sources.projection';
 import { AlertProcessor } from './receiving/alert-processor';
 import { AlertQueueReactor } from './receiving/alert-queue.reactor';
-import { WebhookReceiver } from './receiving/webhook-receiver';
-import { RejectedWebhooks } from './receiving/rejected-webhooks';
+import { AlertReceiver } from './receiving/alert-receiver';
+import { RejectedRequests } from './receiving/rejected-requests';
 
 /** Webhook sources, and receiving their signed alerts: POST /api/webhooks/:source and everything under /api/webhooks. */
 @Module({
   imports: [ObservabilityModule],
-  controllers: [WebhookReceiverController, SourcesController],
+  controllers: [AlertReceiverController, SourcesController],
   providers: [
     RegisterSourceHandler,
     UpdateSourceHandler,
@@ -32,11 +32,11 @@ import { RejectedWebhooks } from './receiving/rejected-webhooks';
     ReceiptsProjection,
     AlertProcessor,
     AlertQueueReactor,
-    WebhookReceiver,
-    RejectedWebhooks,
-    WebhookObserver,
-    WebhookRateLimit,
-    WebhookConfigReconciler,
+    AlertReceiver,
+    RejectedRequests,
+    InboundObserver,
+    SourceRateLimit,
+    SourcesConfigReconciler,
     SourceTestEvents,
   ],
 })

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { contextOf, hydrate } from '../cqrs/domain-event';
-import { ReadSideRunner } from '../cqrs/read-side.runner';
+import { ReadSideRunner, type AsOfCut } from '../cqrs/read-side.runner';
 import { StreamNotFound } from '../event-store/event-store.errors';
-import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store.port';
+import { comparePositions, EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store.port';
 import { invalidRequest, notFound } from '../http/app-error';
+import { describeAsOf } from '../http/as-of';
 import type { IncidentDetailDto, IncidentDto, IncidentPageDto, ListIncidentsQuery, SourceStatsDto, TimelineEntryDto } from './http/incidents.dto';
 import { incidentStream } from './incident.aggregate';
 import { IncidentsProjection, type IncidentCursor, type IncidentView } from './projections/incidents.projection';
@@ -27,6 +28,10 @@ function decodeCursor(text: string): IncidentCursor {
   }
   throw invalidRequest('cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]);
 }
+
+
+const isBefore = (recorded: RecordedEvent, cut: AsOfCut) =>
+  (!cut.position || comparePositions(recorded.position, cut.position) <= 0) && (!cut.time || recorded.created.getTime() <= cut.time.getTime());
 
 /**
  * What the incidents API answers: incidents from the read models, with their SLA and whether a parked event
@@ -77,15 +82,36 @@ export class IncidentQueries {
     return this.statistics.stats(organisationId, source);
   }
 
+  /**
+   * The incident as it stood at `cut` (`?as_of=`): its read models rebuilt from its own stream up to then (the
+   * incident's rows and its SLA come from that stream alone), its timeline and triage runs cut there too. Not
+   * found when it did not exist yet. `stale` says whether it is stale now.
+   */
+  async detailAsOf(incident: IncidentView, cut: AsOfCut): Promise<IncidentDetailDto> {
+    const stream = [incidentStream(incident.id)];
+    const then = await this.readSide.asOf(IncidentsProjection, stream, cut, (past) => {
+      const view = past.incident(incident.organisation_id, incident.id);
+      return view && { view, alerts: past.alerts(incident.id) };
+    });
+    if (!then) throw notFound(`Incident '${incident.number ?? incident.id}' did not exist yet at ${describeAsOf(cut)}`);
+    const sla = await this.readSide.asOf(SlaProjection, stream, cut, (past) => past.sla(incident.id) ?? null);
+    const history = (await this.history(incident.id)).filter((recorded) => isBefore(recorded, cut));
+    return { ...this.present(then.view, sla, history), alerts: then.alerts };
+  }
+
   /** Alerts from the read model; triage runs and the timeline straight from the incident's stream. */
   async detail(incident: IncidentView): Promise<IncidentDetailDto> {
     const history = await this.history(incident.id);
+    return { ...this.present(incident, this.sla.sla(incident.id) ?? null, history), alerts: this.incidents.alerts(incident.id) };
+  }
+
+  private present(incident: IncidentView, sla: IncidentDto['sla'], history: RecordedEvent[]): Omit<IncidentDetailDto, 'alerts'> {
     const timeline: TimelineEntryDto[] = history.map((recorded) => {
       const { revision, created, metadata } = contextOf(recorded);
       return { revision: Number(revision), type: recorded.type, at: created.toISOString(), actor: String(metadata.actor ?? 'system'), data: recorded.data };
     });
     const events = history.map(hydrate).filter((e) => e !== undefined);
-    return { ...this.withSla(incident), alerts: this.incidents.alerts(incident.id), triage_runs: triageReport(events), timeline };
+    return { ...incident, sla, stale: this.readSide.isParked(incidentStream(incident.id)), triage_runs: triageReport(events), timeline };
   }
 
   private withSla(incident: IncidentView): IncidentDto {

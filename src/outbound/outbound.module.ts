@@ -1,14 +1,17 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PROJECT_MONITORING } from '../contracts/project-monitoring';
+import { WebhookAdministration } from './webhook-administration';
+import { ObservabilityModule } from '../observability/observability.module';
 import {
   CancelDeliveryHandler,
+  ExpireDeliveryHandler,
   RecordDeliveryAttemptHandler,
   RequestRedeliveryHandler,
   ScheduleDeliveryHandler,
 } from './commands/delivery.handlers';
 import { PauseMonitoringHandler, ResumeMonitoringHandler } from './commands/monitoring.handlers';
-import { RecordSecurityEventHandler } from './commands/security-event.handler';
+import { RecordSecurityEventHandler } from './commands/security-event.handlers';
 import {
   CreateWebhookHandler,
   DeleteWebhookHandler,
@@ -22,8 +25,8 @@ import { DeliveryClaims } from './delivery/delivery-claims';
 import { DeliveryPlanner } from './delivery/delivery-planner';
 import { DELIVERY_QUEUE, type DeliveryQueue } from './delivery/delivery-queue.port';
 import { DeliveryWorkerHost } from './delivery/delivery.worker';
-import { EmbeddedDeliveryQueue } from './delivery/embedded.delivery-queue';
-import { EventStoreDbDeliveryQueue } from './delivery/eventstoredb.delivery-queue';
+import { ScheduledDeliveryQueue } from './delivery/delivery-queue';
+import { DeliveryMetrics } from './delivery/delivery.metrics';
 import { WebhookHttpClient } from './delivery/webhook-http.client';
 import { DeliveriesController } from './http/deliveries.controller';
 import { EventTypesController } from './http/event-types.controller';
@@ -34,6 +37,7 @@ import { MonitoringService } from './monitoring.service';
 import { DriftProducer } from './producers/drift.producer';
 import { IncidentEventsProducer } from './producers/incidents.producer';
 import { MonitoringEventsProducer } from './producers/monitoring.producer';
+import { OperatorNoticesProducer } from './producers/operator-notices.producer';
 import { DeliveriesProjection } from './projections/deliveries.projection';
 import { MonitoringProjection } from './projections/monitoring.projection';
 import { SecurityEventsProjection } from './projections/security-events.projection';
@@ -46,6 +50,7 @@ import { WebhooksProjection } from './projections/webhooks.projection';
  */
 @Global() // only to provide the project-monitoring port (src/contracts/project-monitoring.ts) to triage
 @Module({
+  imports: [ObservabilityModule],
   controllers: [EventTypesController, SecurityEventsController, MonitoringController, WebhooksController, DeliveriesController],
   providers: [
     RecordSecurityEventHandler,
@@ -60,6 +65,7 @@ import { WebhooksProjection } from './projections/webhooks.projection';
     RecordDeliveryAttemptHandler,
     RequestRedeliveryHandler,
     CancelDeliveryHandler,
+    ExpireDeliveryHandler,
     SecurityEventsProjection,
     WebhooksProjection,
     DeliveriesProjection,
@@ -67,8 +73,10 @@ import { WebhooksProjection } from './projections/webhooks.projection';
     MonitoringEventsProducer,
     IncidentEventsProducer,
     DriftProducer,
+    OperatorNoticesProducer,
     MonitoringService,
-    { provide: PROJECT_MONITORING, useExisting: MonitoringService },
+    WebhookAdministration,
+    DeliveryMetrics,
     { provide: PROJECT_MONITORING, useExisting: MonitoringService },
     DeliveryPlanner,
     DeliveryAttempts,
@@ -88,14 +96,14 @@ import { WebhooksProjection } from './projections/webhooks.projection';
       provide: DELIVERY_QUEUE,
       inject: [APP_CONFIG, DeliveriesProjection, DeliveryClaims],
       useFactory: (config: AppConfig, deliveries: DeliveriesProjection, claims: DeliveryClaims): DeliveryQueue =>
-        config.eventStore.kind === 'eventstoredb'
-          ? EventStoreDbDeliveryQueue.fromConnectionString(config.eventStore.connectionString, {
-              holdMs: 5_000,
-              attemptTimeoutMs: config.outbound.timeoutMs,
-              bufferSize: Math.max(32, config.outbound.concurrency * 4),
-              parkedReplayMs: 60_000,
-            })
-          : new EmbeddedDeliveryQueue(deliveries, claims),
+        new ScheduledDeliveryQueue(deliveries, claims, {
+          limits: {
+            concurrency: config.outbound.concurrency,
+            organisationConcurrency: config.outbound.organisationConcurrency,
+            endpointConcurrency: config.outbound.endpointConcurrency,
+          },
+          deadlineMs: config.outbound.deadlineMs,
+        }),
     },
   ],
   exports: [PROJECT_MONITORING],

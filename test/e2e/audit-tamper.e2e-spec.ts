@@ -13,6 +13,7 @@ import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store.
 import { chainHash } from '../../src/event-store/hash-chain';
 import { settle } from '../fixtures/triage';
 import { postWebhook } from '../fixtures/webhooks';
+import type { StoredRow } from '../support/store-file';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 import { AUDIT_SECRET, waitForJob } from './audit-support';
 
@@ -20,21 +21,10 @@ const SCRIPT = join(__dirname, '../../scripts/verify-audit-export.py');
 const TAMPERS = ['data', 'metadata', 'deleted', 'swapped', 'inserted', 'tail', 'removed', 'rewritten', 'intact'] as const;
 type Tamper = (typeof TAMPERS)[number];
 
-interface Row {
-  position: number;
-  stream: string;
-  revision: number;
-  id: string;
-  type: string;
-  data: string;
-  metadata: string;
-  created: number;
-}
-
 /** Edits towline.db as someone with write access to the file would: plain SQL, no Towline code. */
 function tamper(file: string, streams: Map<Tamper, string>, ledger: string): void {
   const db = new DatabaseSync(file);
-  const rows = (stream: string) => db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision').all(stream) as unknown as Row[];
+  const rows = (stream: string) => db.prepare('SELECT * FROM events WHERE stream = ? ORDER BY revision').all(stream) as unknown as StoredRow[];
   const setRevision = db.prepare('UPDATE events SET revision = ? WHERE stream = ? AND revision = ?');
   db.exec('BEGIN');
   db.prepare(`UPDATE events SET data = json_set(data, '$.note', 'nothing happened') WHERE stream = ? AND revision = 2`).run(streams.get('data')!);

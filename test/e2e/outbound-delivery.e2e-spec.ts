@@ -249,30 +249,54 @@ describe('outbound delivery', () => {
     expect(await deliveries(hook.id)).toEqual([]);
   });
 
-  it('signs with both secrets during a rotation, the sha256= header with the newest', async () => {
+  it("keeps a receiver on the seed's verify() working through a rotation that follows the documented procedure", async () => {
+    // The receiver is configured with a plain shared string, as the seed's receivers are.
+    const [oldSecret, newSecret] = ['receiver-shared-secret-one', 'receiver-shared-secret-two'];
     const r = await receiver();
-    const hook = await webhook({ url: r.url, event_types: ['campaign.completed'] });
-    const rotated = await t.request('POST', `/api/organisations/${org}/webhooks/${hook.id}/rotate-secret`, {});
+    const hook = await webhook({ url: r.url, secret: oldSecret, event_types: ['campaign.completed'] });
+    expect(hook.secret).toBeUndefined();
+    const rotated = await t.request('POST', `/api/organisations/${org}/webhooks/${hook.id}/rotate-secret`, { secret: newSecret, grace_period_seconds: 3 });
     expect(rotated.status).toBe(200);
-    expect(rotated.body.secret).toMatch(/^whsec_/);
     expect(rotated.body.secrets).toHaveLength(2);
-    expect(Date.parse(rotated.body.previous_secrets_expire_at) - Date.now()).toBeGreaterThan(23 * 3600 * 1000);
+    // The procedure: from the rotation until the grace period ends, the receiver accepts either secret.
+    const receiverAccepts = (body: Buffer, header: string) => [oldSecret, newSecret].some((secret) => pythonVerify(body, secret, header));
 
     await publish({ event_type: 'campaign.completed', data: { campaign_id: 'c-1' } });
-    const [request] = await r.waitFor(1);
-    expect(request.headers['webhook-signature'].split(' ')).toHaveLength(2);
-    expect(new Webhook(hook.secret).verify(request.body.toString('utf8'), request.headers)).toBeTruthy();
-    expect(new Webhook(rotated.body.secret).verify(request.body.toString('utf8'), request.headers)).toBeTruthy();
-    expect(pythonVerify(request.body, rotated.body.secret, request.headers['x-towline-signature'])).toBe(true);
-    expect(pythonVerify(request.body, hook.secret, request.headers['x-towline-signature'])).toBe(false);
+    const [during] = await r.waitFor(1);
+    // The seed header stays on the secret every receiver already holds: one not yet told of the rotation keeps working.
+    expect(pythonVerify(during.body, oldSecret, during.headers['x-towline-signature'])).toBe(true);
+    expect(receiverAccepts(during.body, during.headers['x-towline-signature'])).toBe(true);
+    expect(during.headers['webhook-signature'].split(' ')).toHaveLength(2);
+    for (const secret of [oldSecret, newSecret]) {
+      // A shared-string secret keys Standard Webhooks by its UTF-8 bytes.
+      expect(new Webhook(Buffer.from(secret, 'utf8'), { format: 'raw' }).verify(during.body.toString('utf8'), during.headers)).toBeTruthy();
+    }
 
-    // A rotation with no grace period retires the old secrets at once.
-    const now = await t.request('POST', `/api/organisations/${org}/webhooks/${hook.id}/rotate-secret`, { grace_period_seconds: 0 });
-    expect(now.body.secrets).toHaveLength(1);
+    // Once the grace period is over the new secret signs alone, and the receiver drops the old one.
+    await new Promise((resolve) => setTimeout(resolve, 3_200));
     await publish({ event_type: 'campaign.completed', data: { campaign_id: 'c-2' } });
-    const [, second] = await r.waitFor(2);
-    expect(second.headers['webhook-signature'].split(' ')).toHaveLength(1);
-    expect(pythonVerify(second.body, now.body.secret, second.headers['x-towline-signature'])).toBe(true);
+    const [, after] = await r.waitFor(2);
+    expect(after.headers['webhook-signature'].split(' ')).toHaveLength(1);
+    expect(pythonVerify(after.body, newSecret, after.headers['x-towline-signature'])).toBe(true);
+    expect(pythonVerify(after.body, oldSecret, after.headers['x-towline-signature'])).toBe(false);
+    expect(receiverAccepts(after.body, after.headers['x-towline-signature'])).toBe(true);
+
+    // A rotation with no grace period retires the old secrets at once; a generated secret is whsec_.
+    const now = await t.request('POST', `/api/organisations/${org}/webhooks/${hook.id}/rotate-secret`, { grace_period_seconds: 0 });
+    expect(now.body.secret).toMatch(/^whsec_/);
+    expect(now.body.secrets).toHaveLength(1);
+    await publish({ event_type: 'campaign.completed', data: { campaign_id: 'c-3' } });
+    const [, , third] = await r.waitFor(3);
+    expect(pythonVerify(third.body, now.body.secret, third.headers['x-towline-signature'])).toBe(true);
+    expect(new Webhook(now.body.secret).verify(third.body.toString('utf8'), third.headers)).toBeTruthy();
+  });
+
+  it('refuses a secret that is neither a Standard Webhooks secret nor a shared string of at least 16 characters', async () => {
+    const r = await receiver();
+    for (const secret of ['too-short-secret'.slice(0, 15), 'whsec_not-base64!!!!!!', ' padded shared secret ']) {
+      const refused = await t.request('POST', `/api/organisations/${org}/webhooks`, { url: r.url, secret });
+      expect(refused.status, secret).toBe(400);
+    }
   });
 
   it('keeps a URL that is a credential out of the answers and the events, and still delivers to it in full', async () => {

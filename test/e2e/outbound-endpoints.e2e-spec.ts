@@ -3,8 +3,9 @@ import { DeliveryAttempts } from '../../src/outbound/delivery/delivery-attempts'
 import { DeliveryClaims } from '../../src/outbound/delivery/delivery-claims';
 import type { DeliveryJob, DeliveryRunner } from '../../src/outbound/delivery/delivery-queue.port';
 import { DeliveryWorker, workerSettings } from '../../src/outbound/delivery/delivery.worker';
-import { EmbeddedDeliveryQueue } from '../../src/outbound/delivery/embedded.delivery-queue';
+import { ScheduledDeliveryQueue } from '../../src/outbound/delivery/delivery-queue';
 import { DeliveriesProjection } from '../../src/outbound/projections/deliveries.projection';
+import { WebhooksProjection } from '../../src/outbound/projections/webhooks.projection';
 import { eventually, RECEIVER_ENV, startReceiver, type Receiver, type Reply } from '../support/receiver';
 import { startTestApp, type TestApp } from '../support/test-app';
 
@@ -31,17 +32,29 @@ describe('delivery workers and endpoints', () => {
     const t = await app({ TW_DELIVERY_ENDPOINT_CONCURRENCY: '4' });
     // A second worker with its own queue beside the application's, sharing the process's claims, as a
     // second worker thread of the same process would.
-    const second = new DeliveryWorker(t.app.get(DeliveryAttempts), t.app.get(DeliveriesProjection), t.app.get(DeliveryClaims), workerSettings(t.config));
+    const second = new DeliveryWorker(
+      t.app.get(DeliveryAttempts),
+      t.app.get(DeliveriesProjection),
+      t.app.get(WebhooksProjection),
+      t.app.get(DeliveryClaims),
+      workerSettings(t.config),
+    );
     let recordedBySecond = 0;
     const counting: DeliveryRunner = {
-      capacity: (webhookId) => second.capacity(webhookId),
+      allowance: (webhookId, now) => second.allowance(webhookId, now),
+      load: () => second.load(),
+      expire: (job) => second.expire(job),
       run: async (job: DeliveryJob) => {
         const outcome = await second.run(job);
         if (outcome === 'recorded') recordedBySecond += 1;
         return outcome;
       },
     };
-    const queue = new EmbeddedDeliveryQueue(t.app.get(DeliveriesProjection), t.app.get(DeliveryClaims));
+    const { outbound } = t.config;
+    const queue = new ScheduledDeliveryQueue(t.app.get(DeliveriesProjection), t.app.get(DeliveryClaims), {
+      limits: { concurrency: outbound.concurrency, organisationConcurrency: outbound.organisationConcurrency, endpointConcurrency: outbound.endpointConcurrency },
+      deadlineMs: outbound.deadlineMs,
+    });
     queue.start(counting);
     cleanup.push(async () => {
       await queue.stop();

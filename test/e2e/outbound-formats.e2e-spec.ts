@@ -3,7 +3,8 @@ import { eventually, pythonVerify, RECEIVER_ENV, startReceiver, type Receiver } 
 import { slackProblems, splunkHecProblems, teamsProblems } from '../support/receiver-formats';
 import { startTestApp, type TestApp } from '../support/test-app';
 
-const PUBLIC_URL = 'https://towline.example.com';
+/** A template: the link goes where the operator says, never to the API (which a browser opens without a key: 401). */
+const PUBLIC_URL = 'https://towline.example.com/ui/{organisation_id}/events/{event_id}?type={event_type}';
 
 /**
  * Each format against a receiver that checks it as the real service documents it, and answers as that
@@ -50,7 +51,7 @@ describe('webhook formats', () => {
 
     const [message] = await slack.r.waitFor(1);
     const body = message.json();
-    const link = `${PUBLIC_URL}/api/organisations/${published.organisation_id}/events/${published.id}`;
+    const link = `https://towline.example.com/ui/${published.organisation_id}/events/${published.id}?type=finding.created`;
     expect(body.text).toBe(`[CRITICAL] New critical finding: Prompt &lt;Injection&gt; &amp; more <${link}|View>`);
     expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: published.title, emoji: true } });
     expect(JSON.stringify(body.blocks[1])).toContain('Critical');

@@ -192,4 +192,48 @@ describe('outbound delivery across restarts', () => {
       await second.exited;
     }
   });
+
+  it('records an attempt that was in flight at SIGTERM, and makes it again after the restart', async () => {
+    const dir = dataDir();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // The first request is not answered before the first process has stopped; later ones are.
+    const r = await receiver(async (request) => {
+      if (request.index === 0) await held;
+      return { status: 200 };
+    });
+    const env = { ...RECEIVER_ENV, TW_DATA_DIR: dir, TW_ADMIN_KEY: ADMIN_KEY, TW_DELIVERY_TIMEOUT: '10s' };
+    const auth = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+    const call = (url: string, path: string, body?: unknown) =>
+      fetch(url + path, { method: body === undefined ? 'GET' : 'POST', headers: auth, body: body === undefined ? undefined : JSON.stringify(body) }).then(
+        async (res) => (await res.json()) as any,
+      );
+
+    const first = await startServerProcess(env);
+    const hook = await call(first.url, '/api/organisations/default/webhooks', { url: r.url });
+    await call(first.url, '/api/organisations/default/events', event);
+    await r.waitFor(1);
+    first.child.kill('SIGTERM');
+    expect((await first.exited).code).toBe(0);
+    release();
+
+    const second = await startServerProcess(env);
+    try {
+      const requests = await r.waitFor(2, 15_000);
+      expect(requests[1].headers['x-towline-delivery']).toBe(requests[0].headers['x-towline-delivery']);
+      const delivery = await eventually(async () => {
+        const page = await call(second.url, `/api/organisations/default/webhooks/${hook.id}/deliveries`);
+        return page.items[0]?.status === 'succeeded' && page.items[0];
+      });
+      const detail = await call(second.url, `/api/organisations/default/deliveries/${delivery.id}`);
+      // Both attempts are in the log: the interrupted one (no answer), then the one after the restart.
+      expect(detail.attempt_log.map((a: any) => [a.attempt, a.error_class])).toEqual([
+        [1, 'interrupted'],
+        [2, null],
+      ]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
 });

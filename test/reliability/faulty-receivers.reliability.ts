@@ -86,6 +86,9 @@ describe('faulty receivers', () => {
     TW_DELIVERY_RETRY_JITTER: 'none',
     TW_DELIVERY_TIMEOUT: '1500ms',
     TW_DELIVERY_RETRY_AFTER_MAX: '2s',
+    // A receiver answering 429 for ever is back-pressure, which uses up no retry: its deliveries end at their
+    // deadline, short here so the loop ends in seconds.
+    TW_DELIVERY_DEADLINE: '10s',
     // An open circuit holds an endpoint's deliveries for its cool-down: short, so the loop ends in seconds.
     TW_DELIVERY_BREAKER_COOLDOWN: '1s',
   };

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AllStreamRecordedEvent } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
 import type { EventData, ExpectedRevision, JsonObject } from '../event-store.port';
 import { GENESIS_HASH, verifyChain } from '../hash-chain';
+import type { StoredEvent } from './esdb-client';
 import {
   NO_POSITION,
   chainEvents,
@@ -35,19 +35,18 @@ const event = (id: string, data: JsonObject = {}, metadata?: JsonObject): EventD
   ...(metadata ? { metadata } : {}),
 });
 
-const esdbEvent = (overrides: Partial<AllStreamRecordedEvent> = {}): AllStreamRecordedEvent =>
-  ({
-    streamId: 'alert-1',
-    id: '6f1c2b7e-0d3a-4c5e-8f9a-1b2c3d4e5f60',
-    isJson: true,
-    revision: 3n,
-    type: 'AlertReceived',
-    created: new Date('2026-01-02T03:04:05Z'),
-    data: { severity: 'high' },
-    metadata: { hash: 'abc' },
-    position: { commit: 120n, prepare: 110n },
-    ...overrides,
-  }) as AllStreamRecordedEvent;
+const esdbEvent = (overrides: Partial<StoredEvent> = {}): StoredEvent => ({
+  stream: 'alert-1',
+  id: '6f1c2b7e-0d3a-4c5e-8f9a-1b2c3d4e5f60',
+  isJson: true,
+  revision: 3n,
+  type: 'AlertReceived',
+  created: new Date('2026-01-02T03:04:05Z'),
+  data: { severity: 'high' },
+  metadata: { hash: 'abc' },
+  position: { commit: 120n, prepare: 110n },
+  ...overrides,
+});
 
 describe('expected revision check', () => {
   const cases: [ExpectedRevision, CurrentRevision, boolean][] = [
@@ -156,19 +155,16 @@ describe('filters', () => {
 
   it('sends stream prefixes to the server, also when event types are given', () => {
     const filter = serverFilter({ streamPrefixes: ['incident-', 'alert-'], eventTypes: ['IncidentOpened'] });
-    expect(filter).toMatchObject({ filterOn: 'streamName', prefixes: ['incident-', 'alert-'] });
+    expect(filter).toEqual({ on: 'streamName', prefixes: ['incident-', 'alert-'] });
   });
 
   it('sends event types to the server as prefixes when they are the only part', () => {
-    expect(serverFilter({ eventTypes: ['IncidentOpened'] })).toMatchObject({
-      filterOn: 'eventType',
-      prefixes: ['IncidentOpened'],
-    });
+    expect(serverFilter({ eventTypes: ['IncidentOpened'] })).toEqual({ on: 'eventType', prefixes: ['IncidentOpened'] });
   });
 
   it('only excludes system events on the server when there is nothing to filter by', () => {
     for (const filter of [undefined, {}, { streamPrefixes: [] }, { eventTypes: [] }]) {
-      expect(serverFilter(filter)).toMatchObject({ filterOn: 'eventType', regex: '^[^$].*' });
+      expect(serverFilter(filter)).toEqual({ on: 'excludeSystemEvents' });
     }
   });
 });
@@ -193,13 +189,13 @@ describe('mapping recorded events', () => {
 
   it('refuses events that are not JSON objects', () => {
     expect(() => toRecordedEvent(esdbEvent({ data: ['a'] }))).toThrow(/not a JSON object event/);
-    expect(() => toRecordedEvent(esdbEvent({ isJson: false, data: new Uint8Array([1]) } as never))).toThrow(
+    expect(() => toRecordedEvent(esdbEvent({ isJson: false, data: new Uint8Array([1]) }))).toThrow(
       /not a JSON object event/,
     );
   });
 
   it('refuses events without a real position, as servers before 22.6 return on stream reads', () => {
-    expect(() => toRecordedEvent(esdbEvent({ position: undefined as never }))).toThrow(/without a position/);
+    expect(() => toRecordedEvent(esdbEvent({ position: undefined }))).toThrow(/without a position/);
     expect(() => toRecordedEvent(esdbEvent({ position: { commit: NO_POSITION, prepare: NO_POSITION } }))).toThrow(
       /without a position/,
     );

@@ -8,6 +8,7 @@ import type {
   EventData,
   EventFilter,
   EventStore,
+  EventStoreOptions,
   ExpectedRevision,
   JsonObject,
   Position,
@@ -19,7 +20,8 @@ import type {
   SubscriptionHandler,
 } from '../event-store.port';
 import { GENESIS_HASH, chainHash } from '../hash-chain';
-import { validateAppend } from '../append-validation';
+import { DEFAULT_MAX_APPEND_SIZE, validateAppend } from '../append-validation';
+import { matchesFilter } from '../event-store.port';
 
 interface EventRow {
   position: number;
@@ -102,7 +104,14 @@ export class SqliteEventStore implements EventStore {
   private readonly commitWaiters = new Set<() => void>();
   private readonly subscriptions = new Set<SqliteSubscription>();
 
-  constructor(readonly path: string) {
+  /** See EventStoreOptions.maxAppendSize: the same limit as on EventStoreDB, so both refuse the same appends. */
+  readonly maxAppendSize: number;
+
+  constructor(
+    readonly path: string,
+    options: EventStoreOptions = {},
+  ) {
+    this.maxAppendSize = options.maxAppendSize ?? DEFAULT_MAX_APPEND_SIZE;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path);
     this.db.exec(`
@@ -156,7 +165,7 @@ export class SqliteEventStore implements EventStore {
   append(stream: string, events: EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('Event store is closed'));
     try {
-      validateAppend(stream, events);
+      validateAppend(stream, events, this.maxAppendSize);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -441,17 +450,27 @@ class SqliteSubscription implements Subscription {
 
   private async run(): Promise<void> {
     let after = this.options.after;
+    const { filter } = this.options;
+    // A filter on types only (a consumer's, or the read side's list of every type it knows) is applied here
+    // to pages read in log order: through the type index SQLite would sort each page's matches (see
+    // readTypes), slower than reading the few rows the filter drops. Prefix filters go to SQL.
+    const inMemory = !!filter?.eventTypes && !filter.streamPrefixes?.length;
     try {
       // Let the caller finish wiring up before the first event arrives.
       await Promise.resolve();
       while (!this.stopped && !this.store.isClosed) {
         const seen = this.store.commits;
-        const page = this.store.readAllNow(after, SUBSCRIPTION_PAGE, this.options.filter);
+        const page = this.store.readAllNow(after, SUBSCRIPTION_PAGE, inMemory ? undefined : filter);
+        let handed = after;
         for (const event of page) {
           if (this.stopped) return;
-          await this.handler.onEvent(event);
           after = event.position;
+          if (inMemory && !matchesFilter(filter, event.stream, event.type)) continue;
+          await this.handler.onEvent(event);
+          handed = event.position;
         }
+        // Read past events the filter left out: the consumer may record that, so a restart skips them.
+        if (after && after !== handed && !this.stopped) await this.handler.onCheckpoint?.(after);
         if (page.length < SUBSCRIPTION_PAGE) {
           if (!this.live) {
             this.live = true;

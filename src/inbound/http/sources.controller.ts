@@ -10,7 +10,7 @@ import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
 import { sourceNotFound } from '../commands/source.handlers';
 import { SourcesProjection, type SourceView } from '../projections/sources.projection';
-import { REJECTED_PER_SOURCE, RejectedWebhooks } from '../receiving/rejected-webhooks';
+import { REJECTED_PER_SOURCE, RejectedRequests } from '../receiving/rejected-requests';
 import { activeSecrets } from '../source.aggregate';
 import { generateSourceSecret } from '../source-secrets';
 import { SourceTestEvents } from '../source-test-events';
@@ -40,7 +40,7 @@ export class SourcesController {
     private readonly commands: ReadYourWrites,
     private readonly sources: SourcesProjection,
     private readonly access: OrganisationAccess,
-    private readonly rejections: RejectedWebhooks,
+    private readonly rejections: RejectedRequests,
     private readonly testEvents: SourceTestEvents,
   ) {}
 

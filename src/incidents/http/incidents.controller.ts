@@ -6,6 +6,7 @@ import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-a
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
+import { parseAsOf } from '../../http/as-of';
 import { StartTriage, type StartTriageOutcome } from '../../triage/commands/triage.commands';
 import { ChangeIncident } from '../commands/incident.commands';
 import type { IncidentChange } from '../incident.aggregate';
@@ -15,6 +16,7 @@ import {
   AssignIncidentDto,
   CloseIncidentDto,
   IncidentDetailDto,
+  IncidentDetailQuery,
   IncidentPageDto,
   ListIncidentsQuery,
   ReopenIncidentDto,
@@ -73,11 +75,15 @@ export class IncidentsController {
 
   @Get(':incident')
   @RequireScope('read')
-  @ApiOperation({ summary: 'Get an incident by id or number (INC-2026-0001): its alerts, triage runs with every step, and timeline' })
+  @ApiOperation({
+    summary: 'Get an incident by id or number (INC-2026-0001): its alerts, triage runs with every step, and timeline',
+    description: '`as_of` rebuilds it from its own stream as it stood at that time or position (404 when it did not exist yet).',
+  })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiErrors(400, 401, 403, 404)
-  get(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<IncidentDetailDto> {
-    return this.queries.detail(this.find(principal, idOrNumber, query));
+  get(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: IncidentDetailQuery): Promise<IncidentDetailDto> {
+    const incident = this.find(principal, idOrNumber, query);
+    return query.as_of === undefined ? this.queries.detail(incident) : this.queries.detailAsOf(incident, parseAsOf(query.as_of));
   }
 
   @Post(':incident/assign')

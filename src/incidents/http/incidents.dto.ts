@@ -47,6 +47,15 @@ export class ListIncidentsQuery extends OrganisationQuery {
   limit?: number;
 }
 
+export class IncidentDetailQuery extends OrganisationQuery {
+  @ApiPropertyOptional({
+    description: 'Time travel: the incident as it stood at this ISO 8601 time (with its offset) or log position (`<commit>/<prepare>`, e.g. a Towline-Consistency token)',
+    example: '2026-01-01T12:00:00Z',
+  })
+  @IsOptional() @IsString() @MaxLength(64)
+  as_of?: string;
+}
+
 export class StatisticsQuery extends OrganisationQuery {
   @ApiPropertyOptional({ description: 'Only this webhook source' })
   @IsOptional() @IsString()

@@ -5,13 +5,12 @@ import { deterministicUuid } from '../../contracts/ids';
 import { SlaBreached, type SlaKind } from '../events/incident.events';
 import { Incident, incidentStream, type IncidentState } from '../incident.aggregate';
 import { AggregateStore, keyed, type KeyedEvent } from '../../cqrs/aggregate-store';
+import { DueTimeScheduler } from '../../cqrs/due-time-scheduler';
 import { dueMs, SLA_TARGETS, type SlaTargets } from './sla-targets';
 import { SlaProjection } from './sla.projection';
 
 /** While a due clock cannot be recorded yet (its incident's events are still on their way), look again this soon. */
 const RETRY_MS = 1_000;
-/** setTimeout's ceiling is about 24.8 days; further due times are re-armed on the way. */
-const MAX_DELAY_MS = 2 ** 31 - 1;
 
 /**
  * SlaBreached for a clock that ran out, once: not when it already is breached, nor when it stopped in time.
@@ -35,8 +34,7 @@ export function decideSlaBreach(state: IncidentState, incidentId: string, kind: 
 @Injectable()
 export class SlaTimer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('SlaTimer');
-  private timer?: NodeJS.Timeout;
-  private armedFor = Infinity;
+  private readonly wake = new DueTimeScheduler(() => void this.check());
   private checking?: Promise<void>;
   private stopped = false;
 
@@ -54,20 +52,16 @@ export class SlaTimer implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.wake.stop();
     await this.checking;
   }
 
   /** Keeps the earliest wake-up: a later one never replaces an earlier one. */
   private arm(atMs: number): void {
-    if (this.stopped || !Number.isFinite(atMs) || atMs >= this.armedFor) return;
-    clearTimeout(this.timer);
-    this.armedFor = atMs;
-    this.timer = setTimeout(() => void this.check(), Math.min(Math.max(0, atMs - Date.now()), MAX_DELAY_MS));
+    this.wake.wakeAt(atMs);
   }
 
   private async check(): Promise<void> {
-    this.armedFor = Infinity;
     if (this.checking) {
       // A check is running: look again right after it, for what changed meanwhile.
       await this.checking;

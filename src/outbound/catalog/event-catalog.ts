@@ -236,8 +236,100 @@ export const EVENT_TYPES: readonly EventTypeDefinition[] = [
 
 export const EVENT_TYPE_NAMES = EVENT_TYPES.map((d) => d.type);
 
-const definitions = new Map(EVENT_TYPES.map((definition) => [definition.type, definition]));
-const validators = new Map<string, Validator>(EVENT_TYPES.map((definition) => [definition.type, compileSchema(definition.schema)]));
+/**
+ * Towline's own operator notices, outside the seed's 14 (named after Svix's): about delivery itself, so a
+ * webhook gets them only when its `event_types` lists them, never about its own failures, and nobody can
+ * publish them through the API. Their deliveries are plain deliveries, except that a notice's own dead
+ * letter makes no further notice.
+ */
+export const OPERATOR_NOTICES: readonly EventTypeDefinition[] = [
+  {
+    type: 'message.attempt.exhausted',
+    description: 'A delivery to one of the organisation\'s webhooks was dead-lettered (every retry failed, or its deadline passed). Towline\'s own operator notice.',
+    category: 'delivery',
+    severity: { rule: 'fixed', value: 'medium' },
+    schema: object(
+      {
+        webhook_id: text(64),
+        delivery_id: text(64),
+        event_id: text(64),
+        event_type: text(100),
+        attempts: count,
+        reason: text(100),
+        last_error: nullableText(200),
+        failed_at: timestamp,
+      },
+      ['webhook_id', 'delivery_id', 'event_id', 'event_type', 'attempts', 'reason'],
+    ),
+    example: {
+      webhook_id: '0d9c6b1e-3f4a-4a8e-9a51-2c7d1e5b9f00',
+      delivery_id: '5b7e2c1d-8a3f-5e4b-9c6d-1f2e3a4b5c6d',
+      event_id: '9f8e7d6c-5b4a-4c3d-8e2f-1a0b9c8d7e6f',
+      event_type: 'finding.created',
+      attempts: 4,
+      reason: 'retries_exhausted',
+      last_error: 'server_error',
+      failed_at: '2026-01-01T01:51:00.000Z',
+    },
+    title: (data) => `Delivery dead-lettered: ${str(data, 'event_type', 'an event')} to webhook ${str(data, 'webhook_id', '')}`,
+  },
+  {
+    type: 'endpoint.disabled',
+    description: 'Towline disabled one of the organisation\'s webhooks (it answered 410 Gone, or failed continuously). Towline\'s own operator notice.',
+    category: 'delivery',
+    severity: { rule: 'fixed', value: 'high' },
+    schema: object(
+      { webhook_id: text(64), reason: text(100), failing_since: { type: ['string', 'null'], format: 'date-time' }, disabled_at: timestamp },
+      ['webhook_id', 'reason'],
+    ),
+    example: { webhook_id: '0d9c6b1e-3f4a-4a8e-9a51-2c7d1e5b9f00', reason: 'failing', failing_since: '2026-01-01T00:00:00.000Z', disabled_at: '2026-01-06T00:00:00.000Z' },
+    title: (data) => `Webhook ${str(data, 'webhook_id', '')} disabled (${str(data, 'reason', '')})`,
+  },
+  {
+    type: 'audit.checkpoint',
+    description:
+      "A signed ledger checkpoint of the organisation's streams (docs/audit.md), sent out of Towline as it is made, so that a rewritten " +
+      'history is caught even by someone who can recompute every hash in the database. `checkpoint` is the ledger event\'s data exactly as ' +
+      'recorded: its Ed25519 `signature` covers RFC 8785 of `checkpoint` without `signature`, under `publicKey` (the raw 32-byte key, base64; also served at GET /api/audit/public-key). Towline\'s own notice.',
+    category: 'audit',
+    severity: { rule: 'fixed', value: 'info' },
+    schema: object(
+      {
+        ledger: text(200),
+        sequence: { type: 'integer', minimum: 1 },
+        streams: count,
+        checkpoint: object({ signature: text(200), publicKey: text(200), keyId: text(200), to: text(100) }, ['signature', 'publicKey', 'keyId', 'to']),
+      },
+      ['ledger', 'sequence', 'checkpoint'],
+    ),
+    example: {
+      ledger: 'ledger-1bbabc39-0e2a-4716-813f-0cf04efb0308',
+      sequence: 7,
+      streams: 1,
+      checkpoint: {
+        organisationId: '1bbabc39-0e2a-4716-813f-0cf04efb0308',
+        sequence: 7,
+        from: '1200/1200',
+        to: '1290/1290',
+        createdAt: '2026-01-01T00:15:00.000Z',
+        streams: [{ stream: 'incident-7258c5ea-048e-800c-9cc8-9cfdfab69a60', revision: 4, hash: '9b1c…' }],
+        algorithm: 'Ed25519',
+        publicKey: 'yV7cHk2S3X4b…',
+        keyId: 'a1b2c3d4',
+        signature: 'u3Jx…',
+      },
+    },
+    title: (data) => `Ledger checkpoint ${String(data.sequence ?? '')} of ${str(data, 'ledger', 'the organisation')}`,
+  },
+];
+
+export const OPERATOR_NOTICE_TYPES = OPERATOR_NOTICES.map((d) => d.type);
+/** What a webhook's `event_types` may list. */
+export const SUBSCRIBABLE_EVENT_TYPES = [...EVENT_TYPE_NAMES, ...OPERATOR_NOTICE_TYPES];
+export const isOperatorNotice = (type: string): boolean => OPERATOR_NOTICE_TYPES.includes(type);
+
+const definitions = new Map([...EVENT_TYPES, ...OPERATOR_NOTICES].map((definition) => [definition.type, definition]));
+const validators = new Map<string, Validator>([...EVENT_TYPES, ...OPERATOR_NOTICES].map((definition) => [definition.type, compileSchema(definition.schema)]));
 
 export function eventType(type: string): EventTypeDefinition | undefined {
   return definitions.get(type);

@@ -22,6 +22,8 @@ export class RecordDeliveryAttempt implements ICommand {
     readonly result: AttemptResult,
     /** How many retries a round has (the length of the retry schedule). */
     readonly retries: number,
+    /** A round is settled by this long after its first attempt was due (TW_DELIVERY_DEADLINE). */
+    readonly deadlineMs: number,
     /**
      * The delivery as the worker loaded it just before the attempt: the outcome is decided on it and appended
      * at its revision, without reading the stream again. If the stream moved on meanwhile, the append is
@@ -43,5 +45,13 @@ export class CancelDelivery implements ICommand {
   constructor(
     readonly deliveryId: string,
     readonly reason: DeliveryCancelled['reason'],
+  ) {}
+}
+
+/** Dead-letters a delivery whose round ran past its deadline while it waited (nothing when it is not due). */
+export class ExpireDelivery implements ICommand {
+  constructor(
+    readonly deliveryId: string,
+    readonly deadlineMs: number,
   ) {}
 }

@@ -1,15 +1,10 @@
-import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler, type IEvent } from '@nestjs/cqrs';
-import { randomUUID } from 'node:crypto';
 import { AggregateStore, type Decided } from '../../cqrs/aggregate-store';
-import { toEventData } from '../../cqrs/domain-event';
-import { eventMetadata } from '../../cqrs/request-context';
 import { WrongExpectedVersion } from '../../event-store/event-store.errors';
-import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port';
 import { notFound } from '../../http/app-error';
-import { decideAttempt, decideCancel, decideRedelivery, Delivery, type DeliveryState } from '../delivery.aggregate';
+import { decideAttempt, decideCancel, decideExpiry, decideRedelivery, Delivery, type DeliveryState } from '../delivery.aggregate';
 import { DeliveryScheduled, deliveryStream } from '../events/delivery.events';
-import { CancelDelivery, RecordDeliveryAttempt, RequestRedelivery, ScheduleDelivery } from './delivery.commands';
+import { CancelDelivery, ExpireDelivery, RecordDeliveryAttempt, RequestRedelivery, ScheduleDelivery } from './delivery.commands';
 
 /**
  * Scheduling is the first event of a delivery's stream, so it is appended with `no_stream` straight away
@@ -21,7 +16,6 @@ import { CancelDelivery, RecordDeliveryAttempt, RequestRedelivery, ScheduleDeliv
 @CommandHandler(ScheduleDelivery)
 export class ScheduleDeliveryHandler implements ICommandHandler<ScheduleDelivery, Decided<DeliveryState>> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly aggregates: AggregateStore,
   ) {}
 
@@ -40,7 +34,7 @@ export class ScheduleDeliveryHandler implements ICommandHandler<ScheduleDelivery
       new Date().toISOString(),
     );
     try {
-      const appended = await this.store.append(stream, [toEventData(scheduled, eventMetadata(), randomUUID())], { expectedRevision: 'no_stream' });
+      const appended = await this.aggregates.record(stream, [scheduled], { expectedRevision: 'no_stream' });
       return { state: Delivery.evolve(Delivery.initial(), scheduled), events: [scheduled], appended };
     } catch (error) {
       if (!(error instanceof WrongExpectedVersion)) throw error;
@@ -58,22 +52,16 @@ export class ScheduleDeliveryHandler implements ICommandHandler<ScheduleDelivery
 @CommandHandler(RecordDeliveryAttempt)
 export class RecordDeliveryAttemptHandler implements ICommandHandler<RecordDeliveryAttempt, Decided<DeliveryState>> {
   constructor(
-    @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly aggregates: AggregateStore,
   ) {}
 
-  async execute({ deliveryId, result, retries, loaded }: RecordDeliveryAttempt): Promise<Decided<DeliveryState>> {
+  async execute({ deliveryId, result, retries, deadlineMs, loaded }: RecordDeliveryAttempt): Promise<Decided<DeliveryState>> {
     const stream = deliveryStream(deliveryId);
-    const decide = (state: DeliveryState): IEvent[] => decideAttempt(state, deliveryId, result, retries, new Date());
+    const decide = (state: DeliveryState): IEvent[] => decideAttempt(state, deliveryId, result, retries, deadlineMs, new Date());
     if (loaded) {
       const events = decide(loaded.state);
-      const metadata = eventMetadata();
       try {
-        const appended = await this.store.append(
-          stream,
-          events.map((event) => toEventData(event, metadata, randomUUID())),
-          { expectedRevision: loaded.revision },
-        );
+        const appended = await this.aggregates.record(stream, events, { expectedRevision: loaded.revision });
         return { state: events.reduce<DeliveryState>((state, event) => Delivery.evolve(state, event), loaded.state), events, appended };
       } catch (error) {
         if (!(error instanceof WrongExpectedVersion)) throw error;
@@ -101,5 +89,14 @@ export class CancelDeliveryHandler implements ICommandHandler<CancelDelivery, De
 
   execute({ deliveryId, reason }: CancelDelivery): Promise<Decided<DeliveryState>> {
     return this.aggregates.execute(deliveryStream(deliveryId), Delivery, (state) => decideCancel(state, deliveryId, reason, new Date()));
+  }
+}
+
+@CommandHandler(ExpireDelivery)
+export class ExpireDeliveryHandler implements ICommandHandler<ExpireDelivery, Decided<DeliveryState>> {
+  constructor(private readonly aggregates: AggregateStore) {}
+
+  execute({ deliveryId, deadlineMs }: ExpireDelivery): Promise<Decided<DeliveryState>> {
+    return this.aggregates.execute(deliveryStream(deliveryId), Delivery, (state) => decideExpiry(state, deliveryId, deadlineMs, new Date()));
   }
 }

@@ -1,27 +1,27 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { AggregateStore, type Decided } from '../../cqrs/aggregate-store';
+import { AggregateStore } from '../../cqrs/aggregate-store';
 import { MonitoringPaused, MonitoringResumed, monitoringStream } from '../events/monitoring.events';
-import { Monitoring, type MonitoringState } from '../monitoring.aggregate';
+import { Monitoring } from '../monitoring.aggregate';
 import { PauseMonitoring, ResumeMonitoring } from './monitoring.commands';
 
 /** Pausing a paused project (or resuming a running one) changes nothing and emits nothing. */
 @CommandHandler(PauseMonitoring)
-export class PauseMonitoringHandler implements ICommandHandler<PauseMonitoring, Decided<MonitoringState>> {
+export class PauseMonitoringHandler implements ICommandHandler<PauseMonitoring, void> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  execute({ organisationId, projectId, reason }: PauseMonitoring): Promise<Decided<MonitoringState>> {
-    return this.aggregates.execute(monitoringStream(projectId), Monitoring, (state) =>
+  async execute({ organisationId, projectId, reason }: PauseMonitoring): Promise<void> {
+    await this.aggregates.execute(monitoringStream(projectId), Monitoring, (state) =>
       state.paused ? [] : [new MonitoringPaused(organisationId, projectId, reason, new Date().toISOString())],
     );
   }
 }
 
 @CommandHandler(ResumeMonitoring)
-export class ResumeMonitoringHandler implements ICommandHandler<ResumeMonitoring, Decided<MonitoringState>> {
+export class ResumeMonitoringHandler implements ICommandHandler<ResumeMonitoring, void> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  execute({ organisationId, projectId }: ResumeMonitoring): Promise<Decided<MonitoringState>> {
-    return this.aggregates.execute(monitoringStream(projectId), Monitoring, (state) => {
+  async execute({ organisationId, projectId }: ResumeMonitoring): Promise<void> {
+    await this.aggregates.execute(monitoringStream(projectId), Monitoring, (state) => {
       if (!state.paused) return [];
       const now = new Date();
       const pausedSeconds = state.since ? Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 1000)) : 0;

@@ -1,5 +1,7 @@
 import type { ICommand } from '@nestjs/cqrs';
+import type { Severity } from '../../contracts/alert';
 import type { WebhookFormat } from '../events/webhook.events';
+import type { RateLimit } from '../webhook-rate-limit';
 
 /** Settings as the API takes them, already checked (URL by the SSRF guard, projects against the organisation). */
 export interface WebhookInput {
@@ -10,6 +12,9 @@ export interface WebhookInput {
   headers: Record<string, string>;
   description: string | null;
   enabled: boolean;
+  /** Absent: the format's default (kept absent in the settings, so it follows the format). */
+  rateLimit?: RateLimit | null;
+  minSeverity?: Severity | null;
 }
 
 /** The secret arrives in clear and is sealed by the handler, before it reaches any event. */
@@ -50,11 +55,12 @@ export class DeleteWebhook implements ICommand {
   ) {}
 }
 
-/** Towline's own decision: the receiver answered 410 Gone to this delivery. */
+/** Towline's own decision: the receiver answered 410 Gone to this delivery, or has failed continuously. */
 export class DisableGoneWebhook implements ICommand {
   constructor(
     readonly organisationId: string,
     readonly webhookId: string,
     readonly deliveryId: string,
+    readonly reason: 'gone' | 'failing' = 'gone',
   ) {}
 }

@@ -2,7 +2,6 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { AggregateStore } from '../../cqrs/aggregate-store';
-import type { AppendResult } from '../../event-store/event-store.port';
 import { conflict, notFound } from '../../http/app-error';
 import {
   WebhookCreated,
@@ -18,7 +17,6 @@ import { openWebhookUrl, sealHeaders, sealWebhookSecret, sealWebhookUrl } from '
 import { webhookUrlDisplay } from '../webhook-url-display';
 import { CreateWebhook, DeleteWebhook, DisableGoneWebhook, RotateWebhookSecret, UpdateWebhook, type WebhookInput } from './webhook.commands';
 
-export type WebhookCommandResult = AppendResult | null;
 
 const webhookNotFound = () => notFound('Webhook not found');
 
@@ -43,46 +41,48 @@ function settingsOf(box: SecretBox, stream: string, webhookId: string, input: We
     headerNames: Object.keys(input.headers),
     description: input.description,
     enabled: input.enabled,
+    // Left out unless given: an absent value follows the format's default, also after a change of format.
+    ...(input.rateLimit !== undefined && { rateLimit: input.rateLimit }),
+    ...(input.minSeverity !== undefined && { minSeverity: input.minSeverity }),
   };
 }
 
 @CommandHandler(CreateWebhook)
-export class CreateWebhookHandler implements ICommandHandler<CreateWebhook, WebhookCommandResult> {
+export class CreateWebhookHandler implements ICommandHandler<CreateWebhook, void> {
   constructor(
     private readonly aggregates: AggregateStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
-  async execute({ organisationId, webhookId, input, secretId, secret }: CreateWebhook): Promise<WebhookCommandResult> {
+  async execute({ organisationId, webhookId, input, secretId, secret }: CreateWebhook): Promise<void> {
     const stream = webhooksStream(organisationId);
     const createdAt = new Date().toISOString();
     const settings = settingsOf(this.box, stream, webhookId, input);
     const sealed = sealWebhookSecret(this.box, stream, webhookId, secretId, secret, createdAt);
     // The count is read from the stream and the event appended at the revision it was read at: a concurrent
     // creation makes the append conflict, and the retry counts again.
-    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+    await this.aggregates.execute(stream, Webhooks, (state) => {
       if (state.webhooks.has(webhookId)) return [];
       if (state.webhooks.size >= MAX_WEBHOOKS_PER_ORGANISATION) {
         throw conflict(`An organisation has at most ${MAX_WEBHOOKS_PER_ORGANISATION} webhooks`, 'webhook_limit_reached');
       }
       return [new WebhookCreated(organisationId, webhookId, settings, sealed, createdAt)];
     });
-    return appended;
   }
 }
 
 @CommandHandler(UpdateWebhook)
-export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, WebhookCommandResult> {
+export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, void> {
   constructor(
     private readonly aggregates: AggregateStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
-  async execute({ organisationId, webhookId, changes }: UpdateWebhook): Promise<WebhookCommandResult> {
+  async execute({ organisationId, webhookId, changes }: UpdateWebhook): Promise<void> {
     const stream = webhooksStream(organisationId);
     const headers = changes.headers && sealHeaders(this.box, stream, webhookId, changes.headers);
     const url = changes.url !== undefined ? urlOf(this.box, stream, webhookId, changes.url) : undefined;
-    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+    await this.aggregates.execute(stream, Webhooks, (state) => {
       const current = existing(state, webhookId).settings;
       // The same URL given again keeps its sealed form (a new seal never equals the old one): nothing changes.
       const urlChanged = url !== undefined && openWebhookUrl(this.box, stream, webhookId, current.sealedUrl) !== changes.url;
@@ -97,56 +97,59 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, Webh
         description: changes.description !== undefined ? changes.description : current.description,
         enabled: changes.enabled ?? current.enabled,
       };
-      const changed = (Object.keys(next) as (keyof WebhookSettings)[]).filter((key) => JSON.stringify(next[key]) !== JSON.stringify(current[key]));
+      const rateLimit = changes.rateLimit !== undefined ? changes.rateLimit : current.rateLimit;
+      const minSeverity = changes.minSeverity !== undefined ? changes.minSeverity : current.minSeverity;
+      if (rateLimit !== undefined) next.rateLimit = rateLimit;
+      if (minSeverity !== undefined) next.minSeverity = minSeverity;
+      const keys = new Set([...Object.keys(next), ...Object.keys(current)]) as Set<keyof WebhookSettings>;
+      const changed = [...keys].filter((key) => JSON.stringify(next[key]) !== JSON.stringify(current[key]));
       return changed.length === 0 ? [] : [new WebhookUpdated(organisationId, webhookId, next, changed, new Date().toISOString())];
     });
-    return appended;
   }
 }
 
 @CommandHandler(RotateWebhookSecret)
-export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhookSecret, WebhookCommandResult> {
+export class RotateWebhookSecretHandler implements ICommandHandler<RotateWebhookSecret, void> {
   constructor(
     private readonly aggregates: AggregateStore,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {}
 
-  async execute({ organisationId, webhookId, secretId, secret, previousExpireAt }: RotateWebhookSecret): Promise<WebhookCommandResult> {
+  async execute({ organisationId, webhookId, secretId, secret, previousExpireAt }: RotateWebhookSecret): Promise<void> {
     const stream = webhooksStream(organisationId);
     const now = new Date();
     const sealed = sealWebhookSecret(this.box, stream, webhookId, secretId, secret, now.toISOString());
-    const { appended } = await this.aggregates.execute(stream, Webhooks, (state) => {
+    await this.aggregates.execute(stream, Webhooks, (state) => {
       if (existing(state, webhookId).secrets.some((s) => s.id === secretId)) return [];
       return [new WebhookSecretRotated(organisationId, webhookId, sealed, previousExpireAt, now.toISOString())];
     });
-    return appended;
   }
 }
 
 @CommandHandler(DeleteWebhook)
-export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhook, WebhookCommandResult> {
+export class DeleteWebhookHandler implements ICommandHandler<DeleteWebhook, void> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  async execute({ organisationId, webhookId }: DeleteWebhook): Promise<WebhookCommandResult> {
-    const { appended } = await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
+  async execute({ organisationId, webhookId }: DeleteWebhook): Promise<void> {
+    await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
       existing(state, webhookId);
       return [new WebhookDeleted(organisationId, webhookId, new Date().toISOString())];
     });
-    return appended;
   }
 }
 
 @CommandHandler(DisableGoneWebhook)
-export class DisableGoneWebhookHandler implements ICommandHandler<DisableGoneWebhook, WebhookCommandResult> {
+export class DisableGoneWebhookHandler implements ICommandHandler<DisableGoneWebhook, boolean> {
   constructor(private readonly aggregates: AggregateStore) {}
 
-  async execute({ organisationId, webhookId, deliveryId }: DisableGoneWebhook): Promise<WebhookCommandResult> {
-    const { appended } = await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
+  /** true when this disabled it (false: deleted or already disabled meanwhile). */
+  async execute({ organisationId, webhookId, deliveryId, reason }: DisableGoneWebhook): Promise<boolean> {
+    const { events } = await this.aggregates.execute(webhooksStream(organisationId), Webhooks, (state) => {
       const webhook = state.webhooks.get(webhookId);
       // Deleted or already disabled meanwhile: nothing left to do.
       if (!webhook || !webhook.settings.enabled) return [];
-      return [new WebhookDisabled(organisationId, webhookId, 'gone', deliveryId, new Date().toISOString())];
+      return [new WebhookDisabled(organisationId, webhookId, reason, deliveryId, new Date().toISOString())];
     });
-    return appended;
+    return events.length > 0;
   }
 }

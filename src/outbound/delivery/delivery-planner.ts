@@ -9,7 +9,9 @@ import type { DeliveryState } from '../delivery.aggregate';
 import type { SecurityEnvelope } from '../envelope';
 import { SecurityEventRecorded } from '../events/security-event.events';
 import type { WebhookSettings } from '../events/webhook.events';
+import { isOperatorNotice } from '../catalog/event-catalog';
 import { deliveryIdFor } from '../ids';
+import { minSeverityOf, severe } from '../webhook-rate-limit';
 import { WEBHOOKS_PROJECTION, WebhooksProjection } from '../projections/webhooks.projection';
 import { BoundedCache } from './bounded-cache';
 import { EnvelopeCache } from './envelope-cache';
@@ -18,12 +20,22 @@ import { EnvelopeCache } from './envelope-cache';
 const WRITTEN = 10_000;
 
 /**
- * Whether a webhook wants an event: enabled, the event's type among its types (if it lists any), and the
- * event's project among its projects (if it lists any — an event without a project then does not match).
+ * Whether a webhook wants an event: enabled, the event's type among its types (if it lists any; Towline's
+ * operator notices only when listed), the event at least its minimum severity, and the event's project among
+ * its projects (if it lists any — an event without a project then does not match). An operator notice about
+ * a webhook never goes to that webhook itself: it is failing, and a notice of its failure could only fail too.
  */
-export function matches(settings: WebhookSettings, envelope: Pick<SecurityEnvelope, 'event_type' | 'project_id'>): boolean {
+export function matches(
+  settings: WebhookSettings,
+  envelope: Pick<SecurityEnvelope, 'event_type' | 'project_id' | 'severity' | 'data'>,
+  webhookId?: string,
+): boolean {
   if (!settings.enabled) return false;
-  if (settings.eventTypes && !settings.eventTypes.includes(envelope.event_type)) return false;
+  if (isOperatorNotice(envelope.event_type)) {
+    if (!settings.eventTypes?.includes(envelope.event_type)) return false;
+    if (webhookId !== undefined && (envelope.data as { webhook_id?: unknown }).webhook_id === webhookId) return false;
+  } else if (settings.eventTypes && !settings.eventTypes.includes(envelope.event_type)) return false;
+  if (!severe(envelope.severity, minSeverityOf(settings))) return false;
   if (settings.projectIds && (envelope.project_id === null || !settings.projectIds.includes(envelope.project_id))) return false;
   return true;
 }
@@ -66,7 +78,7 @@ export class DeliveryPlanner implements StoreConsumerHandler {
     const { envelope } = event;
     // The webhooks' versions must reach the event's place before it is matched (a projection: it gets there fast).
     await this.readSide.catchUp([WEBHOOKS_PROJECTION], context.position, 60_000);
-    const matching = this.webhooks.asOf(envelope.organisation_id, context.position).filter((webhook) => matches(webhook.settings, envelope));
+    const matching = this.webhooks.asOf(envelope.organisation_id, context.position).filter((webhook) => matches(webhook.settings, envelope, webhook.id));
     if (matching.length === 0) return;
     this.planned.remember(context.stream, context.revision, envelope);
     await Promise.all(

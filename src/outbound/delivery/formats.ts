@@ -3,9 +3,10 @@ import type { SecurityEnvelope } from '../envelope';
 import { toEnvelope } from '../envelope';
 import type { WebhookFormat } from '../events/webhook.events';
 import { truncateText } from '../../http/text';
+import { fillPublicUrl } from '../../config/outbound-settings';
 
 export interface RenderContext {
-  /** TW_PUBLIC_URL, for links back to the event; null leaves links out. */
+  /** TW_PUBLIC_URL, the template of links back to the event; null leaves links out. */
   publicUrl: string | null;
   /** The `host` of Splunk HEC events. */
   host?: string;
@@ -29,8 +30,19 @@ export function renderPayload(format: WebhookFormat, envelope: SecurityEnvelope,
   }
 }
 
+/**
+ * The "View in Towline" link: TW_PUBLIC_URL with its placeholders filled. It used to be the API's URL of the
+ * event, which a browser opens without a key (401); where a page for the event lives is the operator's call
+ * (a UI, a SIEM search, a ticket view), so the template says it.
+ */
 export function eventLink(envelope: SecurityEnvelope, publicUrl: string | null): string | null {
-  return publicUrl ? `${publicUrl}/api/organisations/${envelope.organisation_id}/events/${envelope.id}` : null;
+  if (!publicUrl) return null;
+  return fillPublicUrl(publicUrl, {
+    organisation_id: envelope.organisation_id,
+    event_id: envelope.id,
+    event_type: envelope.event_type,
+    project_id: envelope.project_id,
+  });
 }
 
 /**

@@ -63,6 +63,12 @@ export class DeliveryAttempted implements IEvent {
     readonly attempt: number,
     readonly succeeded: boolean,
     readonly record: AttemptRecord,
+    /**
+     * The receiver pushed back (429, or 503 with Retry-After), or shutdown cut the attempt short: not a
+     * failure of the endpoint — it neither counts towards the circuit nor uses up a retry. Absent on events
+     * recorded before it existed.
+     */
+    readonly backPressure?: boolean,
   ) {}
 }
 
@@ -75,8 +81,12 @@ export class DeliveryRetryScheduled implements IEvent {
     readonly attempt: number,
     readonly dueAt: string,
     readonly delayMs: number,
-    /** backoff: the retry schedule (with jitter); retry_after: the receiver's Retry-After, within bounds. */
-    readonly basis: 'backoff' | 'retry_after',
+    /**
+     * backoff: the retry schedule (with jitter); retry_after: a failure's Retry-After, within bounds (older
+     * events); back_pressure: the receiver asked to wait (429, 503 with Retry-After); interrupted: the attempt
+     * was cut short by shutdown — neither uses up a retry.
+     */
+    readonly basis: 'backoff' | 'retry_after' | 'back_pressure' | 'interrupted',
   ) {}
 }
 
@@ -99,7 +109,10 @@ export class DeliveryFailed implements IEvent {
     readonly organisationId: string,
     readonly webhookId: string,
     readonly attempts: number,
-    /** retries_exhausted, or not_retryable (an answer that retrying cannot change: 4xx, 3xx, refused address). */
+    /**
+     * retries_exhausted (the last retry failed, or the round's wall-clock deadline passed before it came due),
+     * or not_retryable (an answer that retrying cannot change: 4xx, 3xx, refused address).
+     */
     readonly reason: 'retries_exhausted' | 'not_retryable',
     readonly lastError: string | null,
     readonly failedAt: string,
@@ -115,6 +128,25 @@ export class DeliveryCancelled implements IEvent {
     readonly webhookId: string,
     readonly reason: 'webhook_deleted' | 'webhook_disabled',
     readonly cancelledAt: string,
+  ) {}
+}
+
+/**
+ * An instance took the due attempt: appended at the revision it read, so of two instances racing for one
+ * attempt exactly one gets it (the other's append is refused, and it skips). The claim holds until
+ * `leaseUntil`; an instance that dies meanwhile leaves the attempt due again then. Only written on a store
+ * shared by several instances — on the embedded store the process is the only writer.
+ */
+@DomainEvent('DeliveryAttemptClaimed')
+export class DeliveryAttemptClaimed implements IEvent {
+  constructor(
+    readonly deliveryId: string,
+    readonly organisationId: string,
+    readonly webhookId: string,
+    readonly attempt: number,
+    readonly instanceId: string,
+    readonly claimedAt: string,
+    readonly leaseUntil: string,
   ) {}
 }
 

@@ -10,7 +10,7 @@ import type { SecurityEnvelope } from '../envelope';
 export const securityEventStream = (organisationId: string) => `securityEvent-${organisationId}`;
 
 /** Who produced the event: the API, or one of Towline's own producers. */
-export type SecurityEventProducer = 'api' | 'monitoring' | 'incidents' | 'posture' | 'drift';
+export type SecurityEventProducer = 'api' | 'monitoring' | 'incidents' | 'posture' | 'drift' | 'delivery';
 
 /** The envelope exactly as it is delivered (its `id` is this event's id too). */
 @DomainEvent('SecurityEventRecorded')

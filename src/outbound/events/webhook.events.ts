@@ -1,5 +1,7 @@
 import type { IEvent } from '@nestjs/cqrs';
 import { DomainEvent } from '../../cqrs/domain-event';
+import type { Severity } from '../../contracts/alert';
+import type { RateLimit } from '../webhook-rate-limit';
 import type { AttemptRecord } from './delivery.events';
 
 /**
@@ -29,6 +31,10 @@ export interface WebhookSettings {
   headerNames: string[];
   description: string | null;
   enabled: boolean;
+  /** Attempts per second or minute; null: unpaced; absent (never set): the format's default (webhook-rate-limit.ts). */
+  rateLimit?: RateLimit | null;
+  /** Only events at least this severe; null: every one; absent (never set): the format's default. */
+  minSeverity?: Severity | null;
 }
 
 /** A signing secret as events hold it: only ever sealed, bound to its webhook and its own id. */
@@ -72,13 +78,16 @@ export class WebhookSecretRotated implements IEvent {
   ) {}
 }
 
-/** Disabled by Towline itself: the receiver answered 410 Gone. Re-enabled by a PATCH with enabled: true. */
+/**
+ * Disabled by Towline itself: the receiver answered 410 Gone (`gone`), or every attempt failed for
+ * TW_WEBHOOK_AUTO_DISABLE (`failing`). Re-enabled by a PATCH with enabled: true.
+ */
 @DomainEvent('WebhookDisabled')
 export class WebhookDisabled implements IEvent {
   constructor(
     readonly organisationId: string,
     readonly webhookId: string,
-    readonly reason: 'gone',
+    readonly reason: 'gone' | 'failing',
     readonly deliveryId: string,
     readonly disabledAt: string,
   ) {}

@@ -1,21 +1,22 @@
-import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import type { Decided } from '../../cqrs/aggregate-store';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { conflict, notFound } from '../../http/app-error';
+import { parseAsOf } from '../../http/as-of';
 import { RequestRedelivery } from '../commands/delivery.commands';
-import type { DeliveryState } from '../delivery.aggregate';
-import { DELIVERIES_PROJECTION, DeliveriesProjection, type DeliveryView } from '../projections/deliveries.projection';
+import { DeliveriesProjection, type DeliveryView } from '../projections/deliveries.projection';
 import { WebhooksProjection } from '../projections/webhooks.projection';
 import { isUuid } from '../../contracts/ids';
 import { ApiOutcome } from './api-outcome';
-import { attemptsView, deliveryView } from './views';
-import { DeliveryDetailDto, DeliveryDto } from './webhooks.dto';
+import { Idempotent } from './idempotent.decorator';
+import { attemptsView, deliveryView, waitUntilOf } from './views';
+import { WebhookAdministration } from '../webhook-administration';
+import { AsOfQuery, DeliveryDetailDto, DeliveryDto } from './webhooks.dto';
 
 
 @ApiTags('webhooks')
@@ -23,24 +24,38 @@ import { DeliveryDetailDto, DeliveryDto } from './webhooks.dto';
 @Controller('api/organisations/:orgId/deliveries')
 export class DeliveriesController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly deliveries: DeliveriesProjection,
     private readonly webhooks: WebhooksProjection,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly admin: WebhookAdministration,
   ) {}
+
+  /** The delivery with a truthful next_attempt_at: not before its webhook's circuit or back-pressure lets it go. */
+  private view(delivery: DeliveryView): DeliveryDto {
+    const breaker = { threshold: this.config.outbound.breakerThreshold, cooldownMs: this.config.outbound.breakerCooldownMs };
+    return deliveryView(delivery, waitUntilOf(this.deliveries.streak(delivery.webhook_id), breaker));
+  }
 
   @Get(':deliveryId')
   @RequireScope('read')
   @ApiOperation({ summary: 'A delivery and every attempt: request digest, status, selected headers, first 4 KiB of the body, duration, error class' })
   @ApiOkResponse({ type: DeliveryDetailDto })
   @ApiErrors(401, 403, 404)
-  get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('deliveryId') deliveryId: string): DeliveryDetailDto {
+  get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('orgId') orgId: string,
+    @Param('deliveryId') deliveryId: string,
+    @Query() query: AsOfQuery,
+  ): Promise<DeliveryDetailDto> | DeliveryDetailDto {
     const delivery = this.find(principal, orgId, deliveryId);
-    return { ...deliveryView(delivery), attempt_log: attemptsView(this.deliveries.attempts(delivery.id)) };
+    if (query.as_of !== undefined) return this.admin.deliveryAsOf(delivery.organisation_id, delivery.id, parseAsOf(query.as_of));
+    return { ...this.view(delivery), attempt_log: attemptsView(this.deliveries.attempts(delivery.id)) };
   }
 
   @Post(':deliveryId/redeliver')
+  @Idempotent()
   @HttpCode(202)
   @RequireScope('webhooks:write')
   @ApiOperation({ summary: 'Deliver a finished delivery again (a dead letter, a success, a cancelled one): a new round of attempts, same delivery id' })
@@ -52,11 +67,8 @@ export class DeliveriesController {
     if (!this.webhooks.webhook(delivery.organisation_id, delivery.webhook_id)?.settings.enabled) {
       throw conflict('The webhook of this delivery is disabled or deleted', 'webhook_disabled');
     }
-    const { appended } = await this.commands.execute<RequestRedelivery, Decided<DeliveryState>>(
-      new RequestRedelivery(delivery.organisation_id, delivery.id, 'manual'),
-    );
-    if (appended) await this.readSide.catchUp([DELIVERIES_PROJECTION], appended.position);
-    return deliveryView(this.deliveries.delivery(delivery.organisation_id, delivery.id)!);
+    await this.commands.execute(new RequestRedelivery(delivery.organisation_id, delivery.id, 'manual'));
+    return this.view(this.deliveries.delivery(delivery.organisation_id, delivery.id)!);
   }
 
   private find(principal: Principal, orgId: string, deliveryId: string): DeliveryView {

@@ -1,18 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Inject } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import type { Decided } from '../../cqrs/aggregate-store';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { notFound } from '../../http/app-error';
 import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { PauseMonitoring, ResumeMonitoring } from '../commands/monitoring.commands';
-import type { MonitoringState } from '../monitoring.aggregate';
-import { MONITORING_PRODUCER } from '../producers/monitoring.producer';
-import { MONITORING_PROJECTION, MonitoringProjection } from '../projections/monitoring.projection';
+import { MonitoringProjection } from '../projections/monitoring.projection';
 import { MonitoringDto, PauseMonitoringDto } from './monitoring.dto';
 
 /**
@@ -24,11 +20,10 @@ import { MonitoringDto, PauseMonitoringDto } from './monitoring.dto';
 @Controller('api/organisations/:orgId/projects/:projectId/monitoring')
 export class MonitoringController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly monitoring: MonitoringProjection,
     @Inject(TENANCY) private readonly tenancy: Tenancy,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
   ) {}
 
   @Get()
@@ -54,7 +49,7 @@ export class MonitoringController {
     @Body() body: PauseMonitoringDto,
   ): Promise<MonitoringDto> {
     const { organisationId, project } = this.project(principal, orgId, projectId);
-    await this.run(new PauseMonitoring(organisationId, project, body?.reason ?? null));
+    await this.commands.execute(new PauseMonitoring(organisationId, project, body?.reason ?? null));
     return this.monitoring.state(organisationId, project);
   }
 
@@ -66,7 +61,7 @@ export class MonitoringController {
   @ApiErrors(401, 403, 404)
   async resume(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('projectId') projectId: string): Promise<MonitoringDto> {
     const { organisationId, project } = this.project(principal, orgId, projectId);
-    await this.run(new ResumeMonitoring(organisationId, project));
+    await this.commands.execute(new ResumeMonitoring(organisationId, project));
     return this.monitoring.state(organisationId, project);
   }
 
@@ -77,9 +72,4 @@ export class MonitoringController {
     return { organisationId: organisation.id, project: project.id };
   }
 
-  /** Waits until the state and the security event it emits are both visible. */
-  private async run(command: PauseMonitoring | ResumeMonitoring): Promise<void> {
-    const { appended } = await this.commands.execute<typeof command, Decided<MonitoringState>>(command);
-    if (appended) await this.readSide.catchUp([MONITORING_PROJECTION, MONITORING_PRODUCER], appended.position);
-  }
 }

@@ -5,13 +5,17 @@ import { invalidRequest } from '../../http/app-error';
 const UNIX_SECONDS = /^\d{1,12}$/;
 const ISO = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-export const isInstant = (value: unknown) => typeof value === 'string' && (UNIX_SECONDS.test(value) || (ISO.test(value) && !Number.isNaN(Date.parse(value))));
+/** In a JSON body, unix seconds may also come as a JSON number (a whole one). */
+export const isInstant = (value: unknown) =>
+  (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < 1e12) ||
+  (typeof value === 'string' && (UNIX_SECONDS.test(value) || (ISO.test(value) && !Number.isNaN(Date.parse(value)))));
 
 export const IsInstant = (options?: ValidationOptions) =>
   ValidateBy({ name: 'isInstant', validator: { validate: isInstant, defaultMessage: (a) => `${a?.property} must be unix seconds or an ISO 8601 date-time` } }, options);
 
 /** Epoch milliseconds of an instant that passed IsInstant. */
-export function instantMs(value: string): number {
+export function instantMs(value: string | number): number {
+  if (typeof value === 'number') return value * 1000;
   return UNIX_SECONDS.test(value) ? Number(value) * 1000 : Date.parse(value);
 }
 

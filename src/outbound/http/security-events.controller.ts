@@ -1,18 +1,20 @@
-import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { CommandBus } from '@nestjs/cqrs';
+import { Body, Controller, Get, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
-import { ReadSideRunner } from '../../cqrs/read-side.runner';
+import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import type { JsonObject } from '../../event-store/event-store.port';
 import { ApiErrors } from '../../http/api-errors.decorator';
 import { notFound } from '../../http/app-error';
 import { RecordSecurityEvent } from '../commands/security-event.commands';
-import type { RecordedSecurityEvent } from '../commands/security-event.handler';
-import { SECURITY_EVENTS_PROJECTION, SecurityEventsProjection } from '../projections/security-events.projection';
+import type { RecordedSecurityEvent } from '../commands/security-event.handlers';
+import { derivedEventId } from '../ids';
+import { SecurityEventsProjection } from '../projections/security-events.projection';
 import { ApiOutcome } from './api-outcome';
+import { Idempotent } from './idempotent.decorator';
 import { EventPageDto, ListEventsQuery, PublishEventDto, SecurityEventDto } from './security-events.dto';
 import { decodeCursor, encodeCursor, instantMs } from './query-params';
 
@@ -21,21 +23,26 @@ import { decodeCursor, encodeCursor, instantMs } from './query-params';
 @Controller('api/organisations/:orgId/events')
 export class SecurityEventsController {
   constructor(
-    private readonly commands: CommandBus,
+    private readonly commands: ReadYourWrites,
     private readonly events: SecurityEventsProjection,
     private readonly access: OrganisationAccess,
-    private readonly readSide: ReadSideRunner,
   ) {}
 
   @Post()
+  @Idempotent()
   @RequireScope('events:write')
   @ApiOperation({ summary: "Publish a security event of any catalogued type: recorded in the organisation's log, then delivered" })
   @ApiCreatedResponse({ type: SecurityEventDto, description: 'The envelope as it is delivered' })
   @ApiOutcome(400, "invalid_event: unknown type, data not matching the type's schema (details list each error as {path, message}), a contradicted severity, or a project of another organisation; invalid_request: a malformed body")
   @ApiErrors(401, 403, 404, 413, 415)
-  async publish(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Body() body: PublishEventDto): Promise<SecurityEventDto> {
+  async publish(
+    @CurrentPrincipal() principal: Principal,
+    @Param('orgId') orgId: string,
+    @Body() body: PublishEventDto,
+    @Req() request: FastifyRequest,
+  ): Promise<SecurityEventDto> {
     const organisation = this.access.resolve(principal, orgId);
-    const { envelope, appended } = await this.commands.execute<RecordSecurityEvent, RecordedSecurityEvent>(
+    const { envelope } = await this.commands.execute<RecordedSecurityEvent>(
       new RecordSecurityEvent(
         {
           event_type: body.event_type,
@@ -49,10 +56,10 @@ export class SecurityEventsController {
           owasp_category: body.owasp_category,
         },
         'api',
-        randomUUID(),
+        // Under an Idempotency-Key the id follows from the key: a retry after a crash finds the event it made.
+        request.idempotencyId ? derivedEventId('api', request.idempotencyId) : randomUUID(),
       ),
     );
-    if (appended) await this.readSide.catchUp([SECURITY_EVENTS_PROJECTION], appended.position);
     return envelope;
   }
 

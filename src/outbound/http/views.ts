@@ -3,6 +3,8 @@ import type { AttemptRecord } from '../events/delivery.events';
 import type { WebhookRecord } from '../projections/webhooks.projection';
 import { liveSecrets } from '../webhook.aggregate';
 import { circuitOf, type BreakerSettings } from '../delivery/circuit-breaker';
+import type { WebhookSettings } from '../events/webhook.events';
+import { minSeverityOf, rateLimitOf } from '../webhook-rate-limit';
 import type { AttemptDto, DeliveryDto, WebhookDto, WebhookHealthDto, WebhookSecretDto } from './webhooks.dto';
 
 /** Read models → API shapes (snake_case; secrets, header values and the URL's secret parts never leave). */
@@ -22,6 +24,11 @@ export function healthView(health: WebhookHealth, breaker: BreakerSettings, now 
   };
 }
 
+function rateOf(settings: WebhookSettings) {
+  const rate = rateLimitOf(settings);
+  return rate && { limit: rate.limit, period: rate.period };
+}
+
 export function webhookView(webhook: WebhookRecord, health: WebhookHealthDto): WebhookDto {
   const { settings } = webhook;
   return {
@@ -35,6 +42,8 @@ export function webhookView(webhook: WebhookRecord, health: WebhookHealthDto): W
     description: settings.description,
     enabled: settings.enabled,
     disabled_reason: webhook.disabledReason,
+    rate_limit: rateOf(settings),
+    min_severity: minSeverityOf(settings),
     secrets: secretsView(webhook),
     health,
     created_at: webhook.createdAt,
@@ -63,6 +72,19 @@ export function attemptView(attempt: number, succeeded: boolean, record: Attempt
 
 export const attemptsView = (attempts: AttemptView[]) => attempts.map((a) => attemptView(a.attempt, a.succeeded, a));
 
-export function deliveryView({ organisation_id: _, ...delivery }: DeliveryView): DeliveryDto {
-  return delivery;
+/**
+ * `waitUntil`: when the webhook lets the next attempt through (its circuit is open, or the receiver asked to
+ * wait), so `next_attempt_at` never shows a time that has passed while the delivery is held back.
+ */
+export function deliveryView({ organisation_id: _, ...delivery }: DeliveryView, waitUntil: number | null = null): DeliveryDto {
+  const next = delivery.next_attempt_at;
+  if (next === null || waitUntil === null || Date.parse(next) >= waitUntil) return delivery;
+  return { ...delivery, next_attempt_at: new Date(waitUntil).toISOString() };
+}
+
+/** When a webhook lets its next attempt through, or null when nothing holds it back now. */
+export function waitUntilOf(streak: { consecutiveFailures: number; lastFailureAt: number | null; pausedUntil: number | null }, breaker: BreakerSettings, now = Date.now()): number | null {
+  const circuit = circuitOf(streak, breaker, now);
+  const until = Math.max(circuit.state === 'open' ? circuit.until : 0, streak.pausedUntil ?? 0);
+  return until > now ? until : null;
 }

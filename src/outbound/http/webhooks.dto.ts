@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -17,9 +17,11 @@ import {
   Min,
   ValidateBy,
   ValidateIf,
+  ValidateNested,
 } from 'class-validator';
 import { AsSent } from '../../http/request-validation';
-import { EVENT_TYPE_NAMES } from '../catalog/event-catalog';
+import { SEVERITIES, SUBSCRIBABLE_EVENT_TYPES, type Severity } from '../catalog/event-catalog';
+import { RATE_PERIODS, type RatePeriod } from '../webhook-rate-limit';
 import { isWebhookSecret } from '../delivery/signing';
 import { WEBHOOK_FORMATS, type WebhookFormat } from '../events/webhook.events';
 import { MAX_URL_LENGTH } from '../delivery/destination';
@@ -33,15 +35,44 @@ const MAX_PROJECTS = 100;
 const IsWebhookSecret = () =>
   ValidateBy({
     name: 'isWebhookSecret',
-    validator: { validate: isWebhookSecret, defaultMessage: () => 'secret must be whsec_ followed by the base64 of 24 to 64 bytes' },
+    validator: {
+      validate: isWebhookSecret,
+      defaultMessage: () => 'secret must be whsec_ followed by the base64 of 24 to 64 bytes, or a shared string of 16 to 512 printable characters',
+    },
   });
 
 const secretDoc = {
   example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-  description: 'whsec_ + base64 of 24–64 random bytes (Standard Webhooks); generated and returned once when omitted',
+  description:
+    'whsec_ + base64 of 24–64 random bytes (Standard Webhooks), or any shared string of 16–512 characters (Standard Webhooks is then keyed by its UTF-8 bytes); generated (whsec_) and returned once when omitted',
 };
 const urlDoc = 'Stored sealed (it may be a credential: Slack, Teams workflows, Discord, a signed query); shown again only in display form';
-const eventTypesDoc = { enum: EVENT_TYPE_NAMES, isArray: true, nullable: true, description: 'Only these types; null or absent: every type' };
+const eventTypesDoc = {
+  enum: SUBSCRIBABLE_EVENT_TYPES,
+  isArray: true,
+  nullable: true,
+  description: "Only these types; null or absent: every seed type. Towline's operator notices (message.attempt.exhausted, endpoint.disabled) only when listed",
+};
+const rateLimitDoc = {
+  type: () => RateLimitDto,
+  nullable: true,
+  description: 'At most `limit` attempts per `period` (evenly spaced), per Towline instance; null: unpaced; absent: the format default (slack and teams 1/second, others unpaced)',
+};
+const minSeverityDoc = {
+  enum: SEVERITIES,
+  nullable: true,
+  description: 'Only events at least this severe; null: every severity; absent: the format default (slack and teams: high, others: every severity)',
+};
+
+export class RateLimitDto {
+  @ApiProperty({ minimum: 1, maximum: 1000, example: 1 })
+  @IsInt() @Min(1) @Max(1000)
+  limit: number;
+
+  @ApiProperty({ enum: RATE_PERIODS, example: 'second' })
+  @IsIn(RATE_PERIODS)
+  period: RatePeriod;
+}
 const projectIdsDoc = {
   type: String,
   format: 'uuid',
@@ -66,7 +97,7 @@ export class CreateWebhookDto {
   secret?: string;
 
   @ApiPropertyOptional(eventTypesDoc)
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(EVENT_TYPE_NAMES, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(SUBSCRIBABLE_EVENT_TYPES, { each: true })
   event_types?: string[] | null;
 
   @ApiPropertyOptional(projectIdsDoc)
@@ -88,6 +119,14 @@ export class CreateWebhookDto {
   @ApiPropertyOptional({ default: true })
   @ValidateIf(given) @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional(rateLimitDoc)
+  @IsOptional() @ValidateNested() @Type(() => RateLimitDto)
+  rate_limit?: RateLimitDto | null;
+
+  @ApiPropertyOptional(minSeverityDoc)
+  @IsOptional() @IsIn(SEVERITIES)
+  min_severity?: Severity | null;
 }
 
 /** Every field optional; null clears event_types, project_ids (back to "all") and description. */
@@ -97,7 +136,7 @@ export class UpdateWebhookDto {
   url?: string;
 
   @ApiPropertyOptional(eventTypesDoc)
-  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(EVENT_TYPE_NAMES, { each: true })
+  @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayUnique() @IsIn(SUBSCRIBABLE_EVENT_TYPES, { each: true })
   event_types?: string[] | null;
 
   @ApiPropertyOptional(projectIdsDoc)
@@ -116,9 +155,17 @@ export class UpdateWebhookDto {
   @IsOptional() @IsString() @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ description: 'true also re-enables a webhook Towline disabled after a 410 Gone' })
+  @ApiPropertyOptional({ description: 'true also re-enables a webhook Towline disabled (410 Gone, or failing continuously)' })
   @ValidateIf(given) @IsBoolean()
   enabled?: boolean;
+
+  @ApiPropertyOptional(rateLimitDoc)
+  @IsOptional() @ValidateNested() @Type(() => RateLimitDto)
+  rate_limit?: RateLimitDto | null;
+
+  @ApiPropertyOptional(minSeverityDoc)
+  @IsOptional() @IsIn(SEVERITIES)
+  min_severity?: Severity | null;
 }
 
 export class RotateWebhookSecretDto {
@@ -136,19 +183,23 @@ export class RotateWebhookSecretDto {
 }
 
 export class TestWebhookDto {
-  @ApiPropertyOptional({ enum: EVENT_TYPE_NAMES, default: 'finding.created', description: "The example event of this type is sent (the catalog's example data)" })
-  @ValidateIf(given) @IsIn(EVENT_TYPE_NAMES)
+  @ApiPropertyOptional({ enum: SUBSCRIBABLE_EVENT_TYPES, default: 'finding.created', description: "The example event of this type is sent (the catalog's example data)" })
+  @ValidateIf(given) @IsIn(SUBSCRIBABLE_EVENT_TYPES)
   event_type?: string;
 }
 
 export class RecoverDeliveriesDto {
-  @ApiProperty({ description: 'Redeliver dead letters that failed from this time on: unix seconds or ISO 8601', example: '2026-01-01T00:00:00Z' })
-  @IsString() @IsInstant()
-  since: string;
+  @ApiProperty({
+    oneOf: [{ type: 'integer', description: 'unix seconds' }, { type: 'string', description: 'unix seconds or ISO 8601' }],
+    description: 'Redeliver dead letters that failed from this time on: unix seconds (a number or a string) or ISO 8601',
+    example: 1767225600,
+  })
+  @IsInstant()
+  since: string | number;
 
-  @ApiPropertyOptional({ description: 'And before this time (exclusive)' })
-  @ValidateIf(given) @IsString() @IsInstant()
-  until?: string;
+  @ApiPropertyOptional({ oneOf: [{ type: 'integer' }, { type: 'string' }], description: 'And before this time (exclusive), in the same forms' })
+  @ValidateIf(given) @IsInstant()
+  until?: string | number;
 }
 
 export class WebhookSecretDto {
@@ -184,14 +235,18 @@ export class WebhookDto {
   })
   url: string;
   @ApiProperty({ enum: WEBHOOK_FORMATS }) format: string;
-  @ApiProperty({ enum: EVENT_TYPE_NAMES, isArray: true, nullable: true }) event_types: string[] | null;
+  @ApiProperty({ enum: SUBSCRIBABLE_EVENT_TYPES, isArray: true, nullable: true }) event_types: string[] | null;
   @ApiProperty({ type: String, isArray: true, nullable: true }) project_ids: string[] | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'Names only: values are never shown', example: { Authorization: '[redacted]' } })
   headers: Record<string, string>;
   @ApiProperty({ type: String, nullable: true }) description: string | null;
   @ApiProperty() enabled: boolean;
-  @ApiProperty({ type: String, nullable: true, enum: ['gone'], description: 'Why Towline disabled it (gone: the receiver answered 410)' })
+  @ApiProperty({ type: String, nullable: true, enum: ['gone', 'failing'], description: 'Why Towline disabled it (gone: the receiver answered 410; failing: every attempt failed for TW_WEBHOOK_AUTO_DISABLE)' })
   disabled_reason: string | null;
+  @ApiProperty({ type: RateLimitDto, nullable: true, description: 'The pace in effect (its own, or the format default); null: unpaced' })
+  rate_limit: RateLimitDto | null;
+  @ApiProperty({ enum: SEVERITIES, nullable: true, description: 'The minimum severity in effect (its own, or the format default); null: every severity' })
+  min_severity: Severity | null;
   @ApiProperty({ type: WebhookSecretDto, isArray: true, description: 'The secrets that sign now, never their values; the current one last' })
   secrets: WebhookSecretDto[];
   @ApiProperty({ type: WebhookHealthDto }) health: WebhookHealthDto;
@@ -280,4 +335,14 @@ export class ListDeliveriesQuery {
 
 export class RecoveredDto {
   @ApiProperty({ type: String, isArray: true, description: 'The dead letters put back in the queue' }) delivery_ids: string[];
+}
+
+/** `?as_of=` on a webhook or a delivery: time travel (docs/audit.md). */
+export class AsOfQuery {
+  @ApiPropertyOptional({
+    description: 'As it stood at this ISO 8601 time (with its offset) or log position (`<commit>/<prepare>`), rebuilt from its own stream',
+    example: '2026-01-01T12:00:00Z',
+  })
+  @IsOptional() @IsString() @MaxLength(64)
+  as_of?: string;
 }

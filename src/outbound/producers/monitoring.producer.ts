@@ -11,7 +11,8 @@ export const MONITORING_PRODUCER = 'outbound.monitoring-events';
 const actorOf = (context: EventContext) => (typeof context.metadata.actor === 'string' ? context.metadata.actor : null);
 
 /** ascam.paused (medium, as the seed says) and ascam.resumed, one per pause or resume recorded. */
-@StoreConsumer({ name: MONITORING_PRODUCER, kind: 'reactor', events: [MonitoringPaused, MonitoringResumed] })
+// partOfAnswer: a pause or resume answers once its ascam.paused / ascam.resumed is recorded.
+@StoreConsumer({ name: MONITORING_PRODUCER, kind: 'reactor', partOfAnswer: true, events: [MonitoringPaused, MonitoringResumed] })
 @Injectable()
 export class MonitoringEventsProducer implements StoreConsumerHandler {
   constructor(private readonly commands: CommandBus) {}

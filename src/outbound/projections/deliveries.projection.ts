@@ -2,11 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
 import type { EventContext } from '../../cqrs/domain-event';
+import { TableChanges } from '../../cqrs/table-changes';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
 import type { DeliveryStatus } from '../delivery.aggregate';
 import type { DeliveryJob } from '../delivery/delivery-queue.port';
 import {
+  DeliveryAttemptClaimed,
   DeliveryAttempted,
   DeliveryCancelled,
   DeliveryFailed,
@@ -62,6 +64,46 @@ interface DeliveryRow extends Omit<DeliveryView, 'next_attempt_at'> {
   next_attempt_at: number | null;
 }
 
+export interface WebhookStreak {
+  consecutiveFailures: number;
+  lastFailureAt: number | null;
+  pausedUntil: number | null;
+  failingSince: number | null;
+}
+
+function streakOf(
+  row: { consecutive_failures: number; last_failure_at: string | null; paused_until: number | null; failing_since: string | null } | undefined,
+): WebhookStreak {
+  return {
+    consecutiveFailures: row?.consecutive_failures ?? 0,
+    lastFailureAt: row?.last_failure_at ? Date.parse(row.last_failure_at) : null,
+    pausedUntil: row?.paused_until ?? null,
+    failingSince: row?.failing_since ? Date.parse(row.failing_since) : null,
+  };
+}
+
+interface JobRow {
+  id: string;
+  organisation_id: string;
+  webhook_id: string;
+  due_attempt: number;
+  next_attempt_at: number;
+}
+
+const toJob = (r: JobRow): DeliveryJob => ({
+  deliveryId: r.id,
+  organisationId: r.organisation_id,
+  webhookId: r.webhook_id,
+  attempt: r.due_attempt,
+  dueAt: r.next_attempt_at,
+});
+
+/** ALTER TABLE … ADD COLUMN unless the table has it: SQLite has no IF NOT EXISTS for columns. */
+function addColumn(db: ReadModelDatabase['db'], table: string, column: string, type: string): void {
+  const columns = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+  if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
+
 const toView = ({ seq: _, next_attempt_at, ...row }: DeliveryRow): DeliveryView => ({
   ...row,
   next_attempt_at: next_attempt_at === null ? null : new Date(next_attempt_at).toISOString(),
@@ -77,12 +119,24 @@ const toView = ({ seq: _, next_attempt_at, ...row }: DeliveryRow): DeliveryView 
 @StoreConsumer({
   name: DELIVERIES_PROJECTION,
   tables: ['outbound_deliveries', 'outbound_delivery_attempts', 'outbound_webhook_health'],
-  events: [DeliveryScheduled, DeliveryAttempted, DeliveryRetryScheduled, DeliverySucceeded, DeliveryFailed, DeliveryCancelled, DeliveryRedeliveryRequested],
+  // 2: rounds' start times (deadlines), claims, back-pressure pauses and failing-since.
+  version: 2,
+  events: [
+    DeliveryScheduled,
+    DeliveryAttemptClaimed,
+    DeliveryAttempted,
+    DeliveryRetryScheduled,
+    DeliverySucceeded,
+    DeliveryFailed,
+    DeliveryCancelled,
+    DeliveryRedeliveryRequested,
+  ],
 })
 @Injectable()
 export class DeliveriesProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;
-  private readonly listeners = new Set<() => void>();
+  /** Notified whenever work may have become due (the delivery queue wakes up on it). */
+  readonly due = new TableChanges();
 
   constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
     const db = readModels.db;
@@ -107,13 +161,18 @@ export class DeliveriesProjection implements StoreConsumerHandler {
         last_status_code INTEGER
       );
     `);
+    // Columns added by version 2: a file of version 1 gets them here, and is then emptied and rebuilt.
+    addColumn(db, 'outbound_deliveries', 'round_started_at', 'INTEGER');
+    addColumn(db, 'outbound_webhook_health', 'paused_until', 'INTEGER');
+    addColumn(db, 'outbound_webhook_health', 'failing_since', 'TEXT');
+    db.exec('CREATE INDEX IF NOT EXISTS outbound_deliveries_rounds ON outbound_deliveries (round_started_at) WHERE due_attempt IS NOT NULL');
     const COLUMNS =
       'seq, id, organisation_id, webhook_id, event_id, event_type, project_id, status, attempts, next_attempt_at, ' +
       'last_status_code, last_error, failure_reason, created_at, updated_at, finished_at';
     this.sql = {
       schedule: db.prepare(
-        'INSERT OR IGNORE INTO outbound_deliveries (id, organisation_id, webhook_id, event_id, event_type, project_id, status, due_attempt, next_attempt_at, created_at, updated_at) ' +
-          "VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+        'INSERT OR IGNORE INTO outbound_deliveries (id, organisation_id, webhook_id, event_id, event_type, project_id, status, due_attempt, next_attempt_at, round_started_at, created_at, updated_at) ' +
+          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8, ?8, ?9, ?9)",
       ),
       attempt: db.prepare(
         'INSERT OR IGNORE INTO outbound_delivery_attempts (delivery_id, attempt, webhook_id, started_at, succeeded, record) VALUES (?, ?, ?, ?, ?, ?)',
@@ -122,15 +181,26 @@ export class DeliveriesProjection implements StoreConsumerHandler {
         'UPDATE outbound_deliveries SET attempts = max(attempts, ?), last_status_code = ?, last_error = ?, updated_at = ? WHERE id = ?',
       ),
       health: db.prepare(
-        'INSERT INTO outbound_webhook_health (webhook_id, attempts, successes, consecutive_failures, last_attempt_at, last_success_at, last_failure_at, last_status_code) ' +
-          'VALUES (?1, 1, ?2, 1 - ?2, ?3, CASE WHEN ?2 = 1 THEN ?3 END, CASE WHEN ?2 = 0 THEN ?3 END, ?4) ' +
+        'INSERT INTO outbound_webhook_health (webhook_id, attempts, successes, consecutive_failures, last_attempt_at, last_success_at, last_failure_at, last_status_code, failing_since) ' +
+          'VALUES (?1, 1, ?2, 1 - ?2, ?3, CASE WHEN ?2 = 1 THEN ?3 END, CASE WHEN ?2 = 0 THEN ?3 END, ?4, CASE WHEN ?2 = 0 THEN ?3 END) ' +
           'ON CONFLICT (webhook_id) DO UPDATE SET attempts = attempts + 1, successes = successes + ?2, ' +
           'consecutive_failures = CASE WHEN ?2 = 1 THEN 0 ELSE consecutive_failures + 1 END, ' +
           'last_attempt_at = max(coalesce(last_attempt_at, ?3), ?3), ' +
           'last_success_at = CASE WHEN ?2 = 1 THEN ?3 ELSE last_success_at END, ' +
-          'last_failure_at = CASE WHEN ?2 = 0 THEN ?3 ELSE last_failure_at END, last_status_code = ?4',
+          'last_failure_at = CASE WHEN ?2 = 0 THEN ?3 ELSE last_failure_at END, last_status_code = ?4, ' +
+          'failing_since = CASE WHEN ?2 = 1 THEN NULL ELSE coalesce(failing_since, ?3) END',
       ),
-      due: db.prepare("UPDATE outbound_deliveries SET status = ?, due_attempt = ?, next_attempt_at = ?, failure_reason = NULL, updated_at = ? WHERE id = ?"),
+      // Back-pressure is an answer, not a failure: it moves neither the streak nor the failing-since.
+      pushedBack: db.prepare(
+        'INSERT INTO outbound_webhook_health (webhook_id, attempts, successes, consecutive_failures, last_attempt_at, last_status_code) VALUES (?1, 1, 0, 0, ?2, ?3) ' +
+          'ON CONFLICT (webhook_id) DO UPDATE SET attempts = attempts + 1, last_attempt_at = max(coalesce(last_attempt_at, ?2), ?2), last_status_code = ?3',
+      ),
+      pause: db.prepare('UPDATE outbound_webhook_health SET paused_until = max(coalesce(paused_until, 0), ?) WHERE webhook_id = ?'),
+      claimed: db.prepare('UPDATE outbound_deliveries SET next_attempt_at = max(next_attempt_at, ?) WHERE id = ? AND due_attempt = ?'),
+      due: db.prepare(
+        'UPDATE outbound_deliveries SET status = ?1, due_attempt = ?2, next_attempt_at = ?3, failure_reason = NULL, updated_at = ?4, ' +
+          'round_started_at = CASE WHEN ?6 = 1 THEN ?3 ELSE round_started_at END WHERE id = ?5',
+      ),
       finish: db.prepare(
         'UPDATE outbound_deliveries SET status = ?, due_attempt = NULL, next_attempt_at = NULL, failure_reason = ?, updated_at = ?, finished_at = ? WHERE id = ?',
       ),
@@ -140,7 +210,8 @@ export class DeliveriesProjection implements StoreConsumerHandler {
       ),
       attempts: db.prepare('SELECT attempt, succeeded, record FROM outbound_delivery_attempts WHERE delivery_id = ? ORDER BY attempt'),
       healthOf: db.prepare('SELECT * FROM outbound_webhook_health WHERE webhook_id = ?'),
-      streak: db.prepare('SELECT consecutive_failures, last_failure_at FROM outbound_webhook_health WHERE webhook_id = ?'),
+      streaks: db.prepare('SELECT webhook_id, consecutive_failures, last_failure_at, paused_until, failing_since FROM outbound_webhook_health'),
+      streak: db.prepare('SELECT consecutive_failures, last_failure_at, paused_until, failing_since FROM outbound_webhook_health WHERE webhook_id = ?'),
       recent: db.prepare('SELECT succeeded FROM outbound_delivery_attempts WHERE webhook_id = ? ORDER BY started_at DESC LIMIT ?'),
       // A skip-scan of the due index: one seek per webhook with due work. SELECT DISTINCT read every due row,
       // on every pass of the queue: 6 ms a pass with 100,000 deliveries waiting (an endpoint down for a while),
@@ -150,13 +221,20 @@ export class DeliveriesProjection implements StoreConsumerHandler {
           'SELECT (SELECT min(webhook_id) FROM outbound_deliveries WHERE due_attempt IS NOT NULL) ' +
           'UNION ALL SELECT (SELECT min(webhook_id) FROM outbound_deliveries WHERE due_attempt IS NOT NULL AND webhook_id > hooks.id) ' +
           'FROM hooks WHERE hooks.id IS NOT NULL' +
-          ') SELECT id AS webhook_id FROM hooks WHERE id IS NOT NULL ' +
+          ') SELECT id AS webhook_id, (SELECT organisation_id FROM outbound_deliveries WHERE webhook_id = hooks.id LIMIT 1) AS organisation_id ' +
+          'FROM hooks WHERE id IS NOT NULL ' +
           'AND (SELECT min(next_attempt_at) FROM outbound_deliveries WHERE due_attempt IS NOT NULL AND webhook_id = hooks.id) <= ?',
       ),
       dueJobs: db.prepare(
-        'SELECT id, webhook_id, due_attempt, next_attempt_at FROM outbound_deliveries WHERE webhook_id = ? AND due_attempt IS NOT NULL AND next_attempt_at <= ? ' +
+        'SELECT id, organisation_id, webhook_id, due_attempt, next_attempt_at FROM outbound_deliveries WHERE webhook_id = ? AND due_attempt IS NOT NULL AND next_attempt_at <= ? ' +
           'ORDER BY next_attempt_at LIMIT ?',
       ),
+      expired: db.prepare(
+        'SELECT id, organisation_id, webhook_id, due_attempt, next_attempt_at FROM outbound_deliveries WHERE due_attempt IS NOT NULL AND round_started_at <= ? ' +
+          'ORDER BY round_started_at LIMIT ?',
+      ),
+      nextRoundStart: db.prepare('SELECT min(round_started_at) AS next FROM outbound_deliveries WHERE due_attempt IS NOT NULL'),
+      backlog: db.prepare('SELECT webhook_id, organisation_id, count(*) AS due FROM outbound_deliveries WHERE due_attempt IS NOT NULL GROUP BY webhook_id'),
       nextDue: db.prepare('SELECT min(next_attempt_at) AS next FROM outbound_deliveries WHERE due_attempt IS NOT NULL'),
       failedSince: db.prepare(
         "SELECT id FROM outbound_deliveries WHERE webhook_id = ?1 AND status = 'failed' AND finished_at >= ?2 AND (?3 IS NULL OR finished_at < ?3) ORDER BY seq",
@@ -169,8 +247,11 @@ export class DeliveriesProjection implements StoreConsumerHandler {
     let due = false;
     if (event instanceof DeliveryScheduled) {
       const { deliveryId, organisationId, webhookId, eventId, eventType, projectId, attempt, dueAt } = event;
-      this.sql.schedule.run(deliveryId, organisationId, webhookId, eventId, eventType, projectId, attempt, Date.parse(dueAt), at, at);
+      this.sql.schedule.run(deliveryId, organisationId, webhookId, eventId, eventType, projectId, attempt, Date.parse(dueAt), at);
       due = true;
+    } else if (event instanceof DeliveryAttemptClaimed) {
+      // Held by the instance that claimed it until its lease runs out: no one else looks at it before then.
+      this.sql.claimed.run(Date.parse(event.leaseUntil), event.deliveryId, event.attempt);
     } else if (event instanceof DeliveryAttempted) {
       // The attempt row and the health counters it moves land together or not at all: the read side applies
       // each event in a savepoint of its own.
@@ -180,13 +261,16 @@ export class DeliveriesProjection implements StoreConsumerHandler {
         this.sql.attempted.run(event.attempt, record.response.status, record.errorClass, at, event.deliveryId);
         // Health times are when attempts ended: the breaker's cool-down counts from the failure, not the request.
         const endedAt = new Date(Date.parse(record.startedAt) + record.durationMs).toISOString();
-        this.sql.health.run(event.webhookId, event.succeeded ? 1 : 0, endedAt, record.response.status);
+        if (event.backPressure) this.sql.pushedBack.run(event.webhookId, endedAt, record.response.status);
+        else this.sql.health.run(event.webhookId, event.succeeded ? 1 : 0, endedAt, record.response.status);
       }
     } else if (event instanceof DeliveryRetryScheduled) {
-      this.sql.due.run('retrying', event.attempt, Date.parse(event.dueAt), at, event.deliveryId);
+      this.sql.due.run('retrying', event.attempt, Date.parse(event.dueAt), at, event.deliveryId, 0);
+      // The receiver asked to wait: the whole webhook waits, not only this delivery.
+      if (event.basis === 'back_pressure') this.sql.pause.run(Date.parse(event.dueAt), event.webhookId);
       due = true;
     } else if (event instanceof DeliveryRedeliveryRequested) {
-      this.sql.due.run('pending', event.attempt, Date.parse(event.dueAt), at, event.deliveryId);
+      this.sql.due.run('pending', event.attempt, Date.parse(event.dueAt), at, event.deliveryId, 1);
       due = true;
     } else if (event instanceof DeliverySucceeded) {
       this.sql.finish.run('succeeded', null, at, event.succeededAt, event.deliveryId);
@@ -195,14 +279,9 @@ export class DeliveriesProjection implements StoreConsumerHandler {
     } else if (event instanceof DeliveryCancelled) {
       this.sql.finish.run('cancelled', event.reason, at, event.cancelledAt, event.deliveryId);
     }
-    if (due) this.listeners.forEach((listener) => listener());
+    if (due) this.due.notify();
   }
 
-  /** Called whenever work may have become due (the embedded queue wakes up on it). */
-  onDue(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 
   delivery(organisationId: string, id: string): DeliveryView | undefined {
     const row = this.sql.byId.get(organisationId, id) as DeliveryRow | undefined;
@@ -236,21 +315,54 @@ export class DeliveriesProjection implements StoreConsumerHandler {
     };
   }
 
-  /** What the circuit breaker reads: the current run of failures and when the last one started. */
-  streak(webhookId: string): { consecutiveFailures: number; lastFailureAt: number | null } {
-    const row = this.sql.streak.get(webhookId) as { consecutive_failures: number; last_failure_at: string | null } | undefined;
-    return { consecutiveFailures: row?.consecutive_failures ?? 0, lastFailureAt: row?.last_failure_at ? Date.parse(row.last_failure_at) : null };
+  /**
+   * What the scheduler reads of a webhook: the current run of failures and when the last one ended (the
+   * circuit), until when the receiver asked to wait (back-pressure), and since when it has failed without a
+   * success in between (auto-disable). Times in epoch ms.
+   */
+  streak(webhookId: string): WebhookStreak {
+    const row = this.sql.streak.get(webhookId) as
+      | { consecutive_failures: number; last_failure_at: string | null; paused_until: number | null; failing_since: string | null }
+      | undefined;
+    return streakOf(row);
   }
 
-  /** Webhooks with work due at `now` (epoch ms). */
-  dueWebhooks(now: number): string[] {
-    return (this.sql.dueWebhooks.all(now) as { webhook_id: string }[]).map((r) => r.webhook_id);
+  /** Every webhook's streak (the circuit gauge). */
+  streaks(): Map<string, WebhookStreak> {
+    const rows = this.sql.streaks.all() as { webhook_id: string; consecutive_failures: number; last_failure_at: string | null; paused_until: number | null; failing_since: string | null }[];
+    return new Map(rows.map((row) => [row.webhook_id, streakOf(row)]));
+  }
+
+  /** Webhooks with work due at `now` (epoch ms), with their organisations. */
+  dueWebhooks(now: number): { webhookId: string; organisationId: string }[] {
+    return (this.sql.dueWebhooks.all(now) as { webhook_id: string; organisation_id: string }[]).map((r) => ({
+      webhookId: r.webhook_id,
+      organisationId: r.organisation_id,
+    }));
   }
 
   /** One webhook's due jobs, earliest first. */
   dueJobs(webhookId: string, now: number, limit: number): DeliveryJob[] {
-    const rows = this.sql.dueJobs.all(webhookId, now, limit) as { id: string; webhook_id: string; due_attempt: number; next_attempt_at: number }[];
-    return rows.map((r) => ({ deliveryId: r.id, webhookId: r.webhook_id, attempt: r.due_attempt, dueAt: r.next_attempt_at }));
+    return (this.sql.dueJobs.all(webhookId, now, limit) as unknown as JobRow[]).map(toJob);
+  }
+
+  /** Due deliveries whose round started at or before `startedBy` (their deadline has passed), oldest first. */
+  expiredJobs(startedBy: number, limit: number): DeliveryJob[] {
+    return (this.sql.expired.all(startedBy, limit) as unknown as JobRow[]).map(toJob);
+  }
+
+  /** Epoch ms of the earliest start of a round still due, or null. */
+  earliestRoundStart(): number | null {
+    return (this.sql.nextRoundStart.get() as { next: number | null }).next;
+  }
+
+  /** Deliveries still to be made, per webhook. */
+  backlog(): { webhookId: string; organisationId: string; due: number }[] {
+    return (this.sql.backlog.all() as { webhook_id: string; organisation_id: string; due: number }[]).map((r) => ({
+      webhookId: r.webhook_id,
+      organisationId: r.organisation_id,
+      due: r.due,
+    }));
   }
 
   /** Epoch ms of the earliest due work, or null when none is pending. */

@@ -108,6 +108,12 @@ export class WebhooksProjection implements StoreConsumerHandler {
     return row && row.organisation_id === organisationId ? toRecord(row) : undefined;
   }
 
+  /** A webhook's current settings, whatever its organisation (the delivery worker's pacing). */
+  settingsOf(webhookId: string): WebhookSettings | undefined {
+    const row = this.sql.get.get(webhookId) as Row | undefined;
+    return row ? (JSON.parse(row.state) as WebhookState).settings : undefined;
+  }
+
   list(organisationId: string): WebhookRecord[] {
     return (this.sql.list.all(organisationId) as unknown as Row[]).map(toRecord);
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { IEvent } from '@nestjs/cqrs';
 import type { StatementSync } from 'node:sqlite';
 import type { EventContext } from '../../cqrs/domain-event';
+import { TableChanges } from '../../cqrs/table-changes';
 import { StoreConsumer, type StoreConsumerHandler } from '../../cqrs/store-consumer';
 import { IncidentNeedsManualTriage } from '../../incidents/events/incident.events';
 import { READ_MODEL_DATABASE, type ReadModelDatabase } from '../../read-model/read-model.database';
@@ -28,8 +29,8 @@ export interface RunnableIncident {
 })
 @Injectable()
 export class TriageRunsProjection implements StoreConsumerHandler {
-  /** Told which incident's runs changed, so the worker can look at it again. */
-  onChange?: (incidentId: string) => void;
+  /** Says which incident's runs changed, so the worker can look at it again. */
+  readonly changes = new TableChanges<string>();
   private readonly sql: Record<string, StatementSync>;
 
   constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
@@ -91,7 +92,7 @@ export class TriageRunsProjection implements StoreConsumerHandler {
     } else {
       return;
     }
-    this.onChange?.(incidentId);
+    this.changes.notify(incidentId);
   }
 
   /** Incidents with an unfinished run, by the due time of their current run, earliest first. */

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { DueTimeScheduler } from '../../cqrs/due-time-scheduler';
 import { TriageRunsProjection } from '../projections/triage-runs.projection';
 import { TriageRunner } from './triage-runner';
 
 /** An incident the runner just left is not retried before its runs change (or this long, should that never come). */
 const QUIET_MS = 10_000;
-const MAX_DELAY_MS = 2 ** 31 - 1;
 const BATCH = 100;
 
 /**
@@ -25,9 +25,7 @@ export class TriageWorker implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly quiet = new Map<string, number>();
   /** Incidents whose runs changed while the runner was on them: they are looked at again straight away. */
   private readonly changed = new Set<string>();
-  private timer?: NodeJS.Timeout;
-  private armedFor = Infinity;
-  private stopped = false;
+  private readonly wake = new DueTimeScheduler(() => this.pump());
   private readonly concurrency: number;
 
   constructor(
@@ -36,11 +34,11 @@ export class TriageWorker implements OnApplicationBootstrap, BeforeApplicationSh
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.concurrency = config.triageConcurrency;
-    runs.onChange = (incidentId) => {
+    runs.changes.subscribe((incidentId) => {
       if (this.inFlight.has(incidentId)) this.changed.add(incidentId);
       else this.quiet.delete(incidentId);
       this.arm(Date.now());
-    };
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -48,21 +46,16 @@ export class TriageWorker implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
+    this.wake.stop();
     this.runner.stop();
     await Promise.allSettled(this.inFlight.values());
   }
 
   private arm(atMs: number): void {
-    if (this.stopped || atMs >= this.armedFor) return;
-    clearTimeout(this.timer);
-    this.armedFor = atMs;
-    this.timer = setTimeout(() => this.pump(), Math.min(Math.max(0, atMs - Date.now()), MAX_DELAY_MS));
+    this.wake.wakeAt(atMs);
   }
 
   private pump(): void {
-    this.armedFor = Infinity;
     const now = Date.now();
     for (const [incidentId, left] of this.quiet) if (now >= left + QUIET_MS) this.quiet.delete(incidentId);
     let next = Infinity;

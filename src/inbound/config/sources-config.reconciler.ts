@@ -19,7 +19,7 @@ import { WebhookConfigApplied } from '../events/webhook-config.events';
 import { Source, sourceStream } from '../source.aggregate';
 import { openSourceSecret } from '../source-secrets';
 import { DEFAULT_GRACE_PERIOD_SECONDS, newSettings } from '../source-settings';
-import { parseSourcesSection, type SourceDeclaration } from './webhook-config';
+import { parseSourcesSection, type SourceDeclaration } from './sources-config';
 
 export const webhookConfigStream = (organisationId: string) => `webhookConfig-${organisationId}`;
 
@@ -36,7 +36,7 @@ export const webhookConfigStream = (organisationId: string) => `webhookConfig-${
  * instance — and so the default organisation — initialised.
  */
 @Injectable()
-export class WebhookConfigReconciler implements OnModuleInit {
+export class SourcesConfigReconciler implements OnModuleInit {
   private readonly logger = new Logger('WebhookConfig');
 
   constructor(

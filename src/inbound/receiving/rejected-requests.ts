@@ -29,7 +29,7 @@ const EXCERPT_CHARACTERS = 2_048;
  * land here, so a stranger cannot fill it. Unauthenticated refusals are counted in /metrics and logged instead.
  */
 @Injectable()
-export class RejectedWebhooks {
+export class RejectedRequests {
   private readonly bySource = new Map<string, RejectedWebhook[]>();
 
   record(

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { REJECTED_PER_SOURCE, RejectedWebhooks } from './rejected-webhooks';
+import { REJECTED_PER_SOURCE, RejectedRequests } from './rejected-requests';
 
 const refusal = { code: 'invalid_payload', message: 'Payload must be a JSON object' };
 const request = (body: Buffer | string) => ({ body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: 'application/json', requestId: 'r-1' });
 
-describe('RejectedWebhooks', () => {
+describe('RejectedRequests', () => {
   it('keeps the newest refusals per source, at most REJECTED_PER_SOURCE, newest first', () => {
-    const list = new RejectedWebhooks();
+    const list = new RejectedRequests();
     for (let n = 0; n < REJECTED_PER_SOURCE + 10; n++) list.record('source-a', refusal, request(String(n)));
     list.record('source-b', refusal, request('other'));
     const kept = list.list('source-a');
@@ -18,7 +18,7 @@ describe('RejectedWebhooks', () => {
   });
 
   it('keeps the start of a long body as whole characters, and a body that is not UTF-8 as base64', () => {
-    const list = new RejectedWebhooks();
+    const list = new RejectedRequests();
     list.record('s', refusal, request('😀'.repeat(3_000)));
     list.record('s', refusal, request(Buffer.from([0xff, 0xfe, 0x00, 0x41])));
     const [binary, long] = list.list('s');

@@ -18,7 +18,7 @@ import { checkTimestamp, parseSignatureHeader, verifySignature, type TimestampVe
 import { activeSecrets } from '../source.aggregate';
 import { openSourceSecret } from '../source-secrets';
 import { AlertProcessor, causeOf } from './alert-processor';
-import { RejectedWebhooks } from './rejected-webhooks';
+import { RejectedRequests } from './rejected-requests';
 
 /** A queued answer is read back from the receipts only (the incidents come later, from the queue reactor). */
 const RECEIPT_TYPES: ReadonlySet<string> = new Set([eventTypeOf(AlertReceived)]);
@@ -88,7 +88,7 @@ const header = (value: string | undefined, max: number) => (value === undefined 
  * unknown source, timestamp, signature, payload — and nothing is written for a refused request.
  */
 @Injectable()
-export class WebhookReceiver {
+export class AlertReceiver {
   private readonly logger = new Logger('Webhooks');
   /** Requests on the synchronous path right now; see TW_WEBHOOK_SYNC_LIMIT. */
   private inFlight = 0;
@@ -101,7 +101,7 @@ export class WebhookReceiver {
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly rejected: RejectedWebhooks,
+    private readonly rejected: RejectedRequests,
   ) {}
 
   async receive(request: InboundRequest): Promise<ReceiveResult> {

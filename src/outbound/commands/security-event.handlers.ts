@@ -1,19 +1,18 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { toEventData } from '../../cqrs/domain-event';
+import { AggregateStore, keyed } from '../../cqrs/aggregate-store';
 import { ReadSideRunner } from '../../cqrs/read-side.runner';
-import { eventMetadata } from '../../cqrs/request-context';
-import { EVENT_STORE, type AppendResult, type EventStore } from '../../event-store/event-store.port';
+import { EVENT_STORE, type EventStore } from '../../event-store/event-store.port';
 import { TENANCY, type Tenancy } from '../../contracts/tenancy';
+import { isOperatorNotice } from '../catalog/event-catalog';
 import { buildEnvelope, invalidEvent, type SecurityEnvelope } from '../envelope';
 import { SecurityEventRecorded, securityEventStream } from '../events/security-event.events';
 import { SECURITY_EVENTS_PROJECTION, SecurityEventsProjection } from '../projections/security-events.projection';
 import { RecordSecurityEvent } from './security-event.commands';
 
 export interface RecordedSecurityEvent {
+  /** The event as recorded (the one already in the log, for a producer's replay). */
   envelope: SecurityEnvelope;
-  /** null when an event with this id was already in the log (a producer's replay). */
-  appended: AppendResult | null;
 }
 
 /** A producer waits this long at most for the listing to reach the log's head (it rebuilds from zero after an upgrade). */
@@ -32,6 +31,7 @@ const LISTING_WAIT_MS = 24 * 3_600_000;
 export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurityEvent, RecordedSecurityEvent> {
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly aggregates: AggregateStore,
     @Inject(TENANCY) private readonly tenancy: Tenancy,
     private readonly events: SecurityEventsProjection,
     private readonly readSide: ReadSideRunner,
@@ -42,20 +42,23 @@ export class RecordSecurityEventHandler implements ICommandHandler<RecordSecurit
       const head = await this.store.headPosition();
       if (head) await this.readSide.catchUp([SECURITY_EVENTS_PROJECTION], head, LISTING_WAIT_MS);
     }
+    if (producer === 'api' && isOperatorNotice(draft.event_type)) {
+      throw invalidEvent(`'${draft.event_type}' is one of Towline's own operator notices and cannot be published`, [
+        { path: '/event_type', message: 'must be one of the seed types (see GET /api/event-types)' },
+      ]);
+    }
     const existing = this.events.event(draft.organisation_id, eventId);
-    if (existing) return { envelope: existing, appended: null };
+    if (existing) return { envelope: existing };
     if (draft.project_id !== null && !this.tenancy.project(draft.organisation_id, draft.project_id)) {
       throw invalidEvent(`Project '${draft.project_id}' is not a project of this organisation`, [
         { path: '/project_id', message: 'must be a project of the organisation' },
       ]);
     }
     const envelope = buildEnvelope(draft, eventId, new Date());
-    const appended = await this.store.append(
-      securityEventStream(draft.organisation_id),
-      [toEventData(new SecurityEventRecorded(envelope, producer), eventMetadata(), eventId)],
-      { expectedRevision: 'any' },
-    );
-    return { envelope, appended };
+    await this.aggregates.record(securityEventStream(draft.organisation_id), [keyed(new SecurityEventRecorded(envelope, producer), eventId)], {
+      expectedRevision: 'any',
+    });
+    return { envelope };
   }
 
 }

@@ -14,21 +14,22 @@ import {
 import type { FastifyRequest } from 'fastify';
 import { CurrentPrincipal, Public, RequireScope } from '../../auth/auth.decorators';
 import type { Principal } from '../../auth/principal';
+import { toErrorResponse } from '../../http/error-response';
 import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
-import { AppError, notFound } from '../../http/app-error';
+import { notFound } from '../../http/app-error';
 import type { WebhookAnswer } from '../events/alert.events';
 import { ReceiptsProjection } from '../projections/receipts.projection';
-import { WebhookReceiver } from '../receiving/webhook-receiver';
-import { noteWebhook } from './webhook-observer';
-import { QueueEntryDto, WebhookAcceptedDto, WebhookQueuedDto } from './webhook-receiver.dto';
+import { AlertReceiver } from '../receiving/alert-receiver';
+import { noteWebhook } from './inbound-observer';
+import { QueueEntryDto, WebhookAcceptedDto, WebhookQueuedDto } from './alert-receiver.dto';
 
 const refusal = (status: number, description: string) => ApiResponse({ status, description, type: ErrorResponseDto });
 
 @ApiTags('webhooks')
 @Controller('api/webhooks')
-export class WebhookReceiverController {
+export class AlertReceiverController {
   constructor(
-    private readonly receiver: WebhookReceiver,
+    private readonly receiver: AlertReceiver,
     private readonly receipts: ReceiptsProjection,
   ) {}
 
@@ -69,7 +70,7 @@ export class WebhookReceiverController {
   @refusal(400, 'invalid_payload: the body is not JSON, is nested deeper than 64 levels, holds an unpaired surrogate (\\ud800), or is neither an object nor a non-empty array of objects')
   @refusal(401, 'timestamp_expired: X-Webhook-Timestamp missing, not Unix seconds, or more than 5 minutes off; invalid_signature: no active secret of the source signed this request')
   @refusal(404, "unknown_source: no source of that name is registered")
-  @refusal(413, 'payload_too_large: the body exceeds TW_BODY_LIMIT; too_many_alerts: more alerts than TW_WEBHOOK_MAX_ALERTS in one request')
+  @refusal(413, 'payload_too_large: the body exceeds TW_BODY_LIMIT; too_many_alerts: more alerts than TW_WEBHOOK_MAX_ALERTS in one request; event_too_large: the receipt it records would exceed TW_MAX_APPEND_SIZE')
   @refusal(415, 'unsupported_media_type: the body is not application/json')
   @refusal(429, 'rate_limited: the source sent more than its rate limit in the window; Retry-After and RateLimit-* say when to retry')
   async receive(
@@ -91,7 +92,8 @@ export class WebhookReceiverController {
       noteWebhook(request, { answer: result.answer, test: result.test, replay: result.replay });
       return result.answer;
     } catch (error) {
-      noteWebhook(request, { code: error instanceof AppError ? error.code : 'internal_error' });
+      // The code the answer will carry (the one mapping from errors to answers), also for store errors (413, 503).
+      noteWebhook(request, { code: toErrorResponse(error).body.error.code });
       throw error;
     }
   }

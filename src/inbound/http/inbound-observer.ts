@@ -11,7 +11,7 @@ declare module 'fastify' {
     webhookNote?: WebhookNote;
   }
   interface FastifyContextConfig {
-    /** Marks the receiving route, whose every answer is counted and logged by WebhookObserver. */
+    /** Marks the receiving route, whose every answer is counted and logged by InboundObserver. */
     webhookReceiver?: boolean;
   }
 }
@@ -38,7 +38,7 @@ const FRAMEWORK_CODES: Record<number, string> = { 413: 'payload_too_large', 415:
  * signature or the body.
  */
 @Injectable()
-export class WebhookObserver implements OnModuleInit {
+export class InboundObserver implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly metrics: Metrics,

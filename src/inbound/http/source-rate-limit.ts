@@ -11,10 +11,10 @@ import { SourcesProjection } from '../projections/sources.projection';
  * its `rate_limit` setting or TW_WEBHOOK_RATE_LIMIT, per client address for names that are not registered
  * (so guessing names is limited too, without a bucket per guess). Checked on request, before the body is
  * read: a flood costs no parsing, no signature check and no write. A 429 is counted in /metrics twice: as
- * `webhook_errors_total{code="rate_limited"}` per source (WebhookObserver) and in `rate_limited_total`.
+ * `webhook_errors_total{code="rate_limited"}` per source (InboundObserver) and in `rate_limited_total`.
  */
 @Injectable()
-export class WebhookRateLimit implements OnModuleInit {
+export class SourceRateLimit implements OnModuleInit {
   /** Each request's limit, looked up once (the library asks for it twice). */
   private readonly limits = new WeakMap<FastifyRequest, { key: string; max: number }>();
 
