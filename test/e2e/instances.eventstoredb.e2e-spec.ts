@@ -91,6 +91,33 @@ if (!connectionString || !fakeScript) {
       expect(cancelled).toEqual([]);
     });
 
+    it("append with 'any' to one stream from both at once, and report the 409s that remain", { timeout: 60_000 }, async () => {
+      const fake = await startOwnFake();
+      fakes.push(fake);
+      const a = await start(fake);
+      const b = await start(fake);
+      const org = (await a.request('POST', '/api/organisations', { name: 'Any' })).body.id;
+      await eventually(async () => (await b.request('GET', `/api/organisations/${org}`)).status === 200, 20_000, 'B to know the organisation');
+      // Every security event of an organisation is appended to its one stream with expectedRevision 'any'.
+      const published = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 ? b : a).request('POST', `/api/organisations/${org}/events`, {
+            event_type: 'finding.created',
+            data: { finding_id: `any-${i}`, title: `Any ${i}`, severity: 'low', category: 'prompt_injection' },
+          }),
+        ),
+      );
+      const conflicts = published.filter((p) => p.status === 409).length;
+      console.log(`two instances, 50 concurrent 'any' appends to one stream: ${conflicts} answered 409`);
+      expect(conflicts).toBe(0);
+      expect(published.every((p) => p.status === 201)).toBe(true);
+      const listed = await eventually(async () => {
+        const items = (await a.request('GET', `/api/organisations/${org}/events?limit=100`)).body.items;
+        return items?.length === 50 ? items : null;
+      }, 20_000, 'all 50 events listed');
+      expect(new Set(listed.map((e: { id: string }) => e.id)).size).toBe(50);
+    });
+
     it('answer a read on one instance with the write made on the other, given its consistency token', { timeout: 60_000 }, async () => {
       const fake = await startOwnFake();
       fakes.push(fake);

@@ -11,6 +11,7 @@ import { Delivery } from '../delivery.aggregate';
 import { DeliveryFailed, deliveryStream } from '../events/delivery.events';
 import { WebhookDisabled } from '../events/webhook.events';
 import { derivedEventId } from '../ids';
+import { WebhooksProjection } from '../projections/webhooks.projection';
 
 export const OPERATOR_NOTICES_PRODUCER = 'outbound.operator-notices';
 
@@ -26,7 +27,8 @@ const NOTICE_WINDOW_MS = 24 * 3_600_000;
  * security events of the organisation like any other, so the planner delivers them — only to webhooks that
  * list them, never to the webhook they are about (delivery-planner.ts `matches`). A notice's own dead letter
  * makes no notice, so two failing subscribers cannot keep each other busy. `audit.checkpoint` sends each
- * organisation's signed ledger checkpoint out of Towline as it is made (the instance's own ledger stays in).
+ * organisation's signed ledger checkpoint out of Towline as it is made, when one of its webhooks asks for it
+ * (the instance's own ledger stays in).
  */
 @StoreConsumer({ name: OPERATOR_NOTICES_PRODUCER, kind: 'reactor', events: [DeliveryFailed, WebhookDisabled, LedgerCheckpointRecorded] })
 @Injectable()
@@ -34,7 +36,12 @@ export class OperatorNoticesProducer implements StoreConsumerHandler {
   constructor(
     private readonly commands: CommandBus,
     private readonly aggregates: AggregateStore,
+    private readonly webhooks: WebhooksProjection,
   ) {}
+
+  private subscribed(organisationId: string, type: string): boolean {
+    return this.webhooks.list(organisationId).some((w) => w.settings.enabled && (w.settings.eventTypes ?? []).includes(type));
+  }
 
   async handle(event: IEvent, context: EventContext): Promise<void> {
     if (Date.now() - context.created.getTime() > NOTICE_WINDOW_MS) return;
@@ -63,7 +70,8 @@ export class OperatorNoticesProducer implements StoreConsumerHandler {
         ),
       );
     } else if (event instanceof LedgerCheckpointRecorded) {
-      if (event.organisationId === null) return;
+      // Only when someone asked for it: an unwanted notice would itself be a change for the next checkpoint.
+      if (event.organisationId === null || !this.subscribed(event.organisationId, 'audit.checkpoint')) return;
       await this.commands.execute(
         new RecordSecurityEvent(
           {
