@@ -29,7 +29,7 @@ function decodeCursor(text: string): IncidentCursor {
   throw invalidRequest('cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]);
 }
 
-
+/** Recorded at or before the cut (its position, or its time: whichever the cut gives). */
 const isBefore = (recorded: RecordedEvent, cut: AsOfCut) =>
   (!cut.position || comparePositions(recorded.position, cut.position) <= 0) && (!cut.time || recorded.created.getTime() <= cut.time.getTime());
 
