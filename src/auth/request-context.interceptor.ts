@@ -1,6 +1,6 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Observable } from 'rxjs';
+import { from, mergeMap, Observable, tap } from 'rxjs';
 import { CONSISTENCY_HEADER, ReadYourWrites } from '../cqrs/read-your-writes';
 import { runWithContext, type RequestContext } from '../cqrs/request-context';
 import { actorOf, type Principal } from './principal';
@@ -28,27 +28,16 @@ export class RequestContextInterceptor implements NestInterceptor {
     };
     const presented = request.headers[CONSISTENCY_HEADER];
     const token = Array.isArray(presented) ? presented.at(-1) : presented;
+    // The answer carries the token of this request's writes (set before Nest sends it).
+    const handle = () =>
+      next.handle().pipe(
+        tap(() => {
+          const answered = this.readYourWrites.token();
+          if (answered && !reply.sent) void reply.header(CONSISTENCY_HEADER, answered);
+        }),
+      );
     return new Observable((subscriber) =>
-      runWithContext(requestContext, () => {
-        const handled = (token ? this.readYourWrites.awaitToken(token) : Promise.resolve()).then(
-          () =>
-            new Promise<void>((resolve, reject) => {
-              next.handle().subscribe({
-                next: (value) => {
-                  const answered = this.readYourWrites.token();
-                  if (answered && !reply.sent) void reply.header(CONSISTENCY_HEADER, answered);
-                  subscriber.next(value);
-                },
-                error: reject,
-                complete: resolve,
-              });
-            }),
-        );
-        handled.then(
-          () => subscriber.complete(),
-          (error: unknown) => subscriber.error(error),
-        );
-      }),
+      runWithContext(requestContext, () => (token ? from(this.readYourWrites.awaitToken(token)).pipe(mergeMap(handle)) : handle()).subscribe(subscriber)),
     );
   }
 }

@@ -99,6 +99,10 @@ export interface AsOfCut {
   time?: Date;
 }
 
+/** Recorded at or before the cut. */
+export const isWithin = (recorded: RecordedEvent, cut: AsOfCut): boolean =>
+  (!cut.position || comparePositions(recorded.position, cut.position) <= 0) && (!cut.time || recorded.created.getTime() <= cut.time.getTime());
+
 export interface Rebuilt {
   /** A scratch in-memory read-model database holding every projection's tables as rebuilt. */
   database: ReadModelDatabase;
@@ -129,6 +133,8 @@ export class ReadSideRunner implements OnModuleInit {
   private readonly parked: ParkedEvents;
   private reader?: LogReader;
   private stopping = false;
+  /** Event type → the consumers read-your-writes waits for (catchUpReaders). */
+  private readersByType?: Map<string, string[]>;
   /** Why the read side stopped on its own (see failed), or null. */
   failure: string | null = null;
 
@@ -298,41 +304,38 @@ export class ReadSideRunner implements OnModuleInit {
    * run, a delivery) follow the answer — unless it declares them `partOfAnswer`.
    */
   async catchUpReaders(types: ReadonlySet<string>, position: Position, timeoutMs?: number): Promise<void> {
-    const readers = [...this.consumers.values()].filter(
-      (r) => (r.kind === 'projection' || r.options.partOfAnswer === true) && [...r.types].some((type) => types.has(type)),
-    );
-    await this.catchUp(
-      readers.map((r) => r.options.name),
-      position,
-      timeoutMs,
-    );
+    // On every answer that wrote: the consumers by type are worked out once, then only looked up.
+    this.readersByType ??= this.answerReadersByType();
+    const names = new Set<string>();
+    for (const type of types) for (const name of this.readersByType.get(type) ?? []) names.add(name);
+    await this.catchUp([...names], position, timeoutMs);
+  }
+
+  private answerReadersByType(): Map<string, string[]> {
+    const byType = new Map<string, string[]>();
+    for (const r of this.consumers.values()) {
+      if (r.kind !== 'projection' && r.options.partOfAnswer !== true) continue;
+      for (const type of r.types) byType.set(type, [...(byType.get(type) ?? []), r.options.name]);
+    }
+    return byType;
   }
 
   /**
    * Time travel (`?as_of=`): a fresh instance of the projection `type`, on a scratch in-memory database, fed
-   * only the events of `streams` that it reads, in log order, up to the cut — a position, or a time (events
-   * recorded at or before it). `query` reads it like the live one, so an answer shows the read model as it stood
-   * then; the scratch database is closed after. Only for read models whose rows come from those streams alone.
+   * the `events` it reads (a resource's own streams, as `readStreams` gives them) in log order up to the cut — a
+   * position, or a time (events recorded at or before it). `query` reads it like the live one, so an answer
+   * shows the read model as it stood then; the scratch database is closed after. Only for read models whose
+   * rows come from those streams alone.
    */
-  async asOf<T extends StoreConsumerHandler, R>(type: Type<T>, streams: string[], cut: AsOfCut, query: (projection: T) => R): Promise<R> {
+  asOf<T extends StoreConsumerHandler, R>(type: Type<T>, events: readonly RecordedEvent[], cut: AsOfCut, query: (projection: T) => R): R {
     const running = [...this.consumers.values()].find((r) => r.handler.constructor === type && r.kind === 'projection');
     if (!running) throw new Error(`${type.name} is not a projection of this application`);
-    const recorded: RecordedEvent[] = [];
-    for (const stream of streams) {
-      try {
-        recorded.push(...(await this.store.readStream(stream)));
-      } catch (error) {
-        if (!(error instanceof StreamNotFound)) throw error;
-      }
-    }
-    recorded.sort((a, b) => comparePositions(a.position, b.position));
     const database = new ReadModelDatabase(':memory:');
     try {
       const instance = this.instantiate(type, database) as T;
       database.transaction(() => {
-        for (const entry of recorded) {
-          if (cut.position && comparePositions(entry.position, cut.position) > 0) break;
-          if (cut.time && entry.created.getTime() > cut.time.getTime()) break;
+        for (const entry of events) {
+          if (!isWithin(entry, cut)) break;
           if (!running.types.has(entry.type)) continue;
           const event = hydrate(entry);
           if (event) this.applySync(instance, event, contextOf(entry));
@@ -343,6 +346,19 @@ export class ReadSideRunner implements OnModuleInit {
     } finally {
       database.close();
     }
+  }
+
+  /** The events of `streams` (none for a stream that does not exist), in log order: what `asOf` folds. */
+  async readStreams(streams: string[]): Promise<RecordedEvent[]> {
+    const recorded: RecordedEvent[] = [];
+    for (const stream of streams) {
+      try {
+        recorded.push(...(await this.store.readStream(stream)));
+      } catch (error) {
+        if (!(error instanceof StreamNotFound)) throw error;
+      }
+    }
+    return recorded.sort((a, b) => comparePositions(a.position, b.position));
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { contextOf, hydrate } from '../cqrs/domain-event';
-import { ReadSideRunner, type AsOfCut } from '../cqrs/read-side.runner';
+import { isWithin, ReadSideRunner, type AsOfCut } from '../cqrs/read-side.runner';
 import { StreamNotFound } from '../event-store/event-store.errors';
-import { comparePositions, EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store.port';
+import { EVENT_STORE, type EventStore, type RecordedEvent } from '../event-store/event-store.port';
 import { invalidRequest, notFound } from '../http/app-error';
 import { describeAsOf } from '../http/as-of';
 import type { IncidentDetailDto, IncidentDto, IncidentPageDto, ListIncidentsQuery, SourceStatsDto, TimelineEntryDto } from './http/incidents.dto';
@@ -28,10 +28,6 @@ function decodeCursor(text: string): IncidentCursor {
   }
   throw invalidRequest('cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]);
 }
-
-/** Recorded at or before the cut (its position, or its time: whichever the cut gives). */
-const isBefore = (recorded: RecordedEvent, cut: AsOfCut) =>
-  (!cut.position || comparePositions(recorded.position, cut.position) <= 0) && (!cut.time || recorded.created.getTime() <= cut.time.getTime());
 
 /**
  * What the incidents API answers: incidents from the read models, with their SLA and whether a parked event
@@ -88,14 +84,14 @@ export class IncidentQueries {
    * found when it did not exist yet. `stale` says whether it is stale now.
    */
   async detailAsOf(incident: IncidentView, cut: AsOfCut): Promise<IncidentDetailDto> {
-    const stream = [incidentStream(incident.id)];
-    const then = await this.readSide.asOf(IncidentsProjection, stream, cut, (past) => {
+    // One read of the incident's stream: both read models and the timeline are cut from it.
+    const history = (await this.history(incident.id)).filter((recorded) => isWithin(recorded, cut));
+    const then = this.readSide.asOf(IncidentsProjection, history, cut, (past) => {
       const view = past.incident(incident.organisation_id, incident.id);
       return view && { view, alerts: past.alerts(incident.id) };
     });
     if (!then) throw notFound(`Incident '${incident.number ?? incident.id}' did not exist yet at ${describeAsOf(cut)}`);
-    const sla = await this.readSide.asOf(SlaProjection, stream, cut, (past) => past.sla(incident.id) ?? null);
-    const history = (await this.history(incident.id)).filter((recorded) => isBefore(recorded, cut));
+    const sla = this.readSide.asOf(SlaProjection, history, cut, (past) => past.sla(incident.id) ?? null);
     return { ...this.present(then.view, sla, history), alerts: then.alerts };
   }
 

@@ -86,16 +86,16 @@ export class WebhookAdministration {
    * not exist yet, or had been deleted.
    */
   async viewAsOf(webhook: WebhookRecord, cut: AsOfCut): Promise<WebhookDto> {
-    const then = await this.readSide.asOf(WebhooksProjection, [webhooksStream(webhook.organisationId)], cut, (past) =>
-      past.webhook(webhook.organisationId, webhook.id),
-    );
+    const events = await this.readSide.readStreams([webhooksStream(webhook.organisationId)]);
+    const then = this.readSide.asOf(WebhooksProjection, events, cut, (past) => past.webhook(webhook.organisationId, webhook.id));
     if (!then) throw notFound(`Webhook '${webhook.id}' did not exist at ${describeAsOf(cut)}`);
     return this.view(then);
   }
 
   /** A delivery and its attempts as they stood at `cut`, rebuilt from the delivery's own stream. */
   async deliveryAsOf(organisationId: string, deliveryId: string, cut: AsOfCut): Promise<DeliveryDetailDto> {
-    const then = await this.readSide.asOf(DeliveriesProjection, [deliveryStream(deliveryId)], cut, (past) => {
+    const events = await this.readSide.readStreams([deliveryStream(deliveryId)]);
+    const then = this.readSide.asOf(DeliveriesProjection, events, cut, (past) => {
       const delivery = past.delivery(organisationId, deliveryId);
       return delivery && { ...deliveryView(delivery), attempt_log: attemptsView(past.attempts(deliveryId)) };
     });

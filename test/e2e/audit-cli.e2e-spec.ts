@@ -8,19 +8,12 @@ import { settle } from '../fixtures/triage';
 import { postWebhook } from '../fixtures/webhooks';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 import { AUDIT_SECRET } from './audit-support';
+import { CLI, runCli, type CliRun } from '../support/cli-process';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'tw-cli.js');
 const CONFIG_HOME = mkdtempSync(join(tmpdir(), 'tw-cli-audit-'));
 
-function cli(t: TestApp, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(t: TestApp, args: string[]): Promise<CliRun> {
+  return runCli(args, { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY });
 }
 
 describe('tw-cli audit', () => {

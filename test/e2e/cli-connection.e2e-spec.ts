@@ -7,16 +7,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/tw-cli';
+import { runCli, type CliRun as Run } from '../support/cli-process';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 
 const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli', 'tw-cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * The built tw-cli with exactly this environment on top of the test's, minus TW_URL, TW_API_KEY and the
@@ -25,15 +19,7 @@ interface Run {
 function cli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<Run> {
   const { TW_URL: _url, TW_API_KEY: _key, XDG_CONFIG_HOME: _xdg, HOME: _home, ...base } = process.env;
   const merged = Object.fromEntries(Object.entries({ ...base, HOME: NO_HOME, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: merged });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCli(args, merged, input);
 }
 
 const TEMP = mkdtempSync(join(tmpdir(), 'tw-cli-connection-'));

@@ -5,30 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook } from '../fixtures/webhooks';
 import { eventually, RECEIVER_ENV, startReceiver, type Receiver } from '../support/receiver';
+import { CLI, runCli, type CliRun as Run } from '../support/cli-process';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'tw-cli.js');
 const HOME = mkdtempSync(join(tmpdir(), 'tw-cli-resources-'));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** The built tw-cli, as a user runs it; its config directory is the test's own, so no real one takes part. */
 function cli(t: TestApp, args: string[], env: Record<string, string> = {}, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, XDG_CONFIG_HOME: HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
+  return runCli(args, { ...process.env, XDG_CONFIG_HOME: HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY, ...env }, input);
 }
 
 async function json(t: TestApp, args: string[], env: Record<string, string> = {}): Promise<any> {

@@ -1,35 +1,19 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook } from '../fixtures/webhooks';
+import { runCli, type CliRun as Run } from '../support/cli-process';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'tw-cli.js');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** A config directory of its own, so a developer's ~/.config/towline/config.json never takes part. */
 const CONFIG_HOME = mkdtempSync(join(tmpdir(), 'tw-cli-config-'));
 
 /** Runs the built tw-cli as a user would, with TW_URL and TW_API_KEY in its environment. */
 function cli(t: TestApp, args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, TW_URL: t.url, TW_API_KEY: ADMIN_KEY, ...env });
 }
 
 /** A loopback port nothing listens on: bound, then closed again. */

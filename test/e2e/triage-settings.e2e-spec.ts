@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,20 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_STORE, type EventStore } from '../../src/event-store/event-store.port';
 import { defenderEmail, incidentWhen } from '../fixtures/triage';
 import { nowSeconds, postWebhook } from '../fixtures/webhooks';
+import { runCli, type CliRun } from '../support/cli-process';
 import { ADMIN_KEY, startTestApp, type TestApp } from '../support/test-app';
 
-const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'tw-cli.js');
 
 /** The built tw-cli, as a user runs it. */
-function cli(t: TestApp, args: string[], key = ADMIN_KEY): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TW_URL: t.url, TW_API_KEY: key } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(t: TestApp, args: string[], key = ADMIN_KEY): Promise<CliRun> {
+  return runCli(args, { ...process.env, TW_URL: t.url, TW_API_KEY: key });
 }
 
 const lookalike = (incident: any) => incident.triage_runs.at(-1).steps.find((s: any) => s.step === 'lookalike');
