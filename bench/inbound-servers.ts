@@ -26,11 +26,16 @@ export interface ProcessStats {
   rssMib: number;
   peakRssMib: number;
   heapUsedMib: number;
+  /** CPU time (user + system) the process has used since it started, in ms: per request, it is the cost a busy machine does not distort. */
+  cpuMs: number;
   /** Events the read side parked (could not handle), by consumer: a consumer moves past those, so "caught up" alone would hide them. */
   parked?: Record<string, number>;
 }
 
-const stats = async (): Promise<ProcessStats> => ({ rssMib: mib(process.memoryUsage().rss), peakRssMib: peakRssMib(), heapUsedMib: mib(process.memoryUsage().heapUsed) });
+const stats = async (): Promise<ProcessStats> => {
+  const cpu = process.cpuUsage();
+  return { rssMib: mib(process.memoryUsage().rss), peakRssMib: peakRssMib(), heapUsedMib: mib(process.memoryUsage().heapUsed), cpuMs: (cpu.user + cpu.system) / 1000 };
+};
 
 /**
  * The baseline: what any durable webhook receiver must do at least — a plain node:http server that checks

@@ -24,7 +24,11 @@ const SOURCE = 'bench';
 export interface ServerRun {
   load: LoadResult;
   stats: ProcessStats;
+  /** CPU ms the server used per answered request, from the start of the measured load until it had caught up. */
+  cpuMsPerRequest: number;
 }
+
+const answered = (load: LoadResult) => Object.values(load.statusCodes).reduce((n, c) => n + c, 0);
 
 export interface TowlineRun extends ServerRun {
   /** Every consumer at the head, from the end of the load. */
@@ -36,16 +40,14 @@ export interface TowlineRun extends ServerRun {
   startupCatchUp: CaughtUp;
 }
 
-async function loadWithWarmUp(url: string): Promise<LoadResult> {
-  await postAlerts(url, SOURCE, WARMUP, CONNECTIONS);
-  return postAlerts(url, SOURCE, DURATION, CONNECTIONS);
-}
-
 export async function runBaseline(): Promise<ServerRun> {
   const child = await startChild<ServerReady>('baseline', {});
   try {
-    const load = await loadWithWarmUp(child.ready.url);
-    return { load, stats: await child.call<ProcessStats>('stats') };
+    await postAlerts(child.ready.url, SOURCE, WARMUP, CONNECTIONS);
+    const start = await child.call<ProcessStats>('stats');
+    const load = await postAlerts(child.ready.url, SOURCE, DURATION, CONNECTIONS);
+    const stats = await child.call<ProcessStats>('stats');
+    return { load, stats, cpuMsPerRequest: (stats.cpuMs - start.cpuMs) / answered(load) };
   } finally {
     await child.stop();
   }
@@ -59,6 +61,7 @@ export async function runTowline(options: Omit<TowlineOptions, 'source'>): Promi
     await postAlerts(child.ready.url, SOURCE, WARMUP, CONNECTIONS);
     await child.call<CaughtUp>('caughtUp', { timeoutMs: 10 * 60_000 });
     const before = await incidents(child.ready.url);
+    const start = await child.call<ProcessStats>('stats');
     const load = await postAlerts(child.ready.url, SOURCE, DURATION, CONNECTIONS);
     const visible =
       options.mode === 'async'
@@ -66,7 +69,8 @@ export async function runTowline(options: Omit<TowlineOptions, 'source'>): Promi
         : undefined;
     const lag = await child.call<CaughtUp>('caughtUp', { timeoutMs: 10 * 60_000 });
     const stats = await child.call<ProcessStats>('stats');
-    return { load, stats, lag, visible, incidents: (await incidents(child.ready.url)) - before, startupCatchUp: child.ready.startupCatchUp };
+    const cpuMsPerRequest = (stats.cpuMs - start.cpuMs) / answered(load);
+    return { load, stats, cpuMsPerRequest, lag, visible, incidents: (await incidents(child.ready.url)) - before, startupCatchUp: child.ready.startupCatchUp };
   } finally {
     await child.stop();
   }
@@ -133,6 +137,8 @@ export async function inboundBenchmark(): Promise<Figure[]> {
         non_202: sync.load.failures,
         rss_mib: sync.stats.rssMib,
         baseline_rss_mib: base.rssMib,
+        cpu_ms_per_alert: sync.cpuMsPerRequest,
+        baseline_cpu_ms_per_alert: (before.cpuMsPerRequest + after.cpuMsPerRequest) / 2,
         ...common,
       },
     }),
@@ -161,7 +167,7 @@ export async function inboundBenchmark(): Promise<Figure[]> {
       target: 0.6,
       valid: queuedProblem === undefined,
       note: notes(queuedProblem, busy),
-      extra: { ...latencyExtra('', queued.load), queued: queued.load.queued, non_202: queued.load.failures, rss_mib: queued.stats.rssMib, ...common },
+      extra: { ...latencyExtra('', queued.load), queued: queued.load.queued, non_202: queued.load.failures, rss_mib: queued.stats.rssMib, cpu_ms_per_alert: queued.cpuMsPerRequest, ...common },
     }),
     compared({
       name: 'inbound queued: alerts become visible incidents/s (end to end)',

@@ -254,7 +254,7 @@ export class DeliveriesProjection implements StoreConsumerHandler {
       this.sql.claimed.run(Date.parse(event.leaseUntil), event.deliveryId, event.attempt);
     } else if (event instanceof DeliveryAttempted) {
       // The attempt row and the health counters it moves land together or not at all: the read side applies
-      // each event in a savepoint of its own.
+      // an event's writes atomically (with its batch, or alone when the batch is replayed after a failure).
       const { record } = event;
       const inserted = this.sql.attempt.run(event.deliveryId, event.attempt, event.webhookId, record.startedAt, event.succeeded ? 1 : 0, JSON.stringify(record));
       if (inserted.changes > 0) {

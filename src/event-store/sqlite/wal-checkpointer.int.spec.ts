@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../../../test/support/receiver';
+import { WalCheckpointer } from './wal-checkpointer';
+
+describe('WalCheckpointer', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('folds a WAL into the database file from its worker thread while the writer never checkpoints', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'towline-wal-'));
+    const file = join(dir, 'test.db');
+    const db = new DatabaseSync(file);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; CREATE TABLE t (x TEXT)');
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    db.exec('BEGIN');
+    for (let i = 0; i < 4_000; i++) insert.run(`${i}`.padEnd(1_000, '.'));
+    db.exec('COMMIT');
+    // Everything is in the WAL: with automatic checkpoints off, the database file holds only its first pages.
+    expect(statSync(file).size).toBeLessThan(64 * 1024);
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(4_000_000);
+
+    const checkpointer = new WalCheckpointer(file);
+    await eventually(() => statSync(file).size > 4_000_000, 10_000, 'the worker to checkpoint the WAL');
+    await checkpointer.stop();
+
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(4_000);
+    db.close();
+  });
+});

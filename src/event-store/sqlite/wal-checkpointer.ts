@@ -1,0 +1,55 @@
+import { Worker } from 'node:worker_threads';
+
+/** How often the worker folds the WAL back into the database file. */
+const CHECKPOINT_EVERY_MS = 1_000;
+
+/**
+ * The worker's whole program. Inline, so the same code runs from `dist` and from the TypeScript sources the
+ * tests load, with no file of its own to resolve. A PASSIVE checkpoint never waits for or blocks the writer:
+ * it copies what it can and leaves the rest for the next round.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { DatabaseSync } = require('node:sqlite');
+const db = new DatabaseSync(workerData.path);
+const checkpoint = () => {
+  try {
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy or closing: the next round, or the last connection's close, checkpoints.
+  }
+};
+const timer = setInterval(checkpoint, workerData.everyMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * Runs a SQLite WAL file's checkpoints on a worker thread, off the event loop. SQLite otherwise checkpoints
+ * inside the COMMIT that takes the WAL past 1,000 pages, on the connection that commits: copying those pages
+ * into the database file and syncing it stalled the main thread — 8 % of the inbound benchmark's CPU, more
+ * than any projection. The owner turns automatic checkpoints off on its own connection (`PRAGMA
+ * wal_autocheckpoint = 0`) and starts one of these beside it; `stop` before closing the connection, whose
+ * close then checkpoints what is left, as the last connection.
+ */
+export class WalCheckpointer {
+  private readonly worker: Worker;
+  private readonly stopped: Promise<void>;
+
+  constructor(path: string) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, everyMs: CHECKPOINT_EVERY_MS } });
+    // It must never keep the process alive, nor take it down: a checkpoint missed is only a longer WAL.
+    this.worker.unref();
+    this.worker.on('error', () => undefined);
+    this.stopped = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+  }
+
+  /** Stops the rounds and closes the worker's connection. */
+  async stop(): Promise<void> {
+    this.worker.postMessage('stop');
+    await this.stopped;
+  }
+}
