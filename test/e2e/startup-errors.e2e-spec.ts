@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess } from '../support/server-process';
+import { storedRows } from '../support/store-file';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
 const root = mkdtempSync(join(tmpdir(), 'towline-startup-'));
@@ -121,14 +122,15 @@ describe('one data directory, one process', () => {
     const config = file('shared.yaml', 'sources:\n  shared-source:\n    secret: "abcdefghijkl"\n');
     const first = await startServerProcess({ TW_DATA_DIR: dataDir, TW_CONFIG: config });
     try {
-      const before = statSync(join(dataDir, 'towline.db')).mtimeMs;
+      // What is stored, not the file's time: the first server's own WAL checkpoints move that (on a worker thread).
+      const before = storedRows(join(dataDir, 'towline.db'));
       const second = spawnSync(process.execPath, [MAIN], {
         env: { ...process.env, TW_HOST: '127.0.0.1', TW_PORT: '0', TW_LOG_LEVEL: 'warn', TW_DATA_DIR: dataDir, TW_CONFIG: config },
         encoding: 'utf8',
         timeout: 25_000,
       });
       expectConfigurationProblem({ status: second.status, stderr: second.stderr.trim(), stdout: second.stdout }, /is in use by another Towline process/);
-      expect(statSync(join(dataDir, 'towline.db')).mtimeMs).toBe(before);
+      expect(storedRows(join(dataDir, 'towline.db'))).toEqual(before);
       expect((await fetch(`${first.url}/health/live`)).status).toBe(200);
     } finally {
       first.child.kill('SIGKILL');
