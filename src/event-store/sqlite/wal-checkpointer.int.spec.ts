@@ -10,7 +10,7 @@ describe('WalCheckpointer', () => {
   let dir: string;
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('folds a WAL into the database file from its worker thread while the writer never checkpoints', async () => {
+  it('folds a WAL into the database file from its worker thread while the writer does not checkpoint', async () => {
     dir = mkdtempSync(join(tmpdir(), 'towline-wal-'));
     const file = join(dir, 'test.db');
     const db = new DatabaseSync(file);
@@ -28,6 +28,29 @@ describe('WalCheckpointer', () => {
     await checkpointer.stop();
 
     expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(4_000);
+    db.close();
+  });
+
+  it('keeps the WAL bounded under a steady stream of commits, with the owner checkpointing past its threshold', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'towline-wal-'));
+    const file = join(dir, 'test.db');
+    const db = new DatabaseSync(file);
+    // 100 pages instead of WAL_AUTOCHECKPOINT_PAGES, so that a short test goes round the WAL many times.
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 100; CREATE TABLE t (x TEXT)');
+    const checkpointer = new WalCheckpointer(file);
+    const insert = db.prepare('INSERT INTO t VALUES (?)');
+    let largest = 0;
+    for (let round = 0; round < 400; round++) {
+      db.exec('BEGIN');
+      for (let i = 0; i < 50; i++) insert.run(`${round}.${i}`.padEnd(1_000, '.'));
+      db.exec('COMMIT');
+      largest = Math.max(largest, statSync(`${file}-wal`).size);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await checkpointer.stop();
+    // 20 MB were written; the WAL stayed near its threshold (100 pages) plus one transaction (~50 KiB).
+    expect(largest).toBeLessThan(2_000_000);
+    expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(20_000);
     db.close();
   });
 });
