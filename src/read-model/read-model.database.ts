@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { decodePosition, encodePosition, type CheckpointStore, type Position } from '../event-store/event-store.port';
-import { WAL_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../event-store/sqlite/wal-checkpointer';
+import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES, WalCheckpointer } from '../event-store/sqlite/wal-checkpointer';
 
 export const READ_MODEL_DATABASE = Symbol('READ_MODEL_DATABASE');
 
@@ -49,6 +49,8 @@ export class ReadModelDatabase implements CheckpointStore {
       PRAGMA busy_timeout = 5000;
       -- A worker thread checkpoints (WalCheckpointer); this connection only past WAL_AUTOCHECKPOINT_PAGES.
       PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES};
+      -- A WAL that one large transaction grew is cut back to this when it rewinds, rather than kept at its peak.
+      PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};
       -- 32 MiB of pages (the default is 2 MiB): on a store of a million events, the indexes a write or a read
       -- walks no longer fall out of the cache between requests (growth benchmark: p99 5x the empty store's at
       -- the default, 1.5x with this).

@@ -22,7 +22,7 @@ import type {
 import { GENESIS_HASH, chainHash } from '../hash-chain';
 import { DEFAULT_MAX_APPEND_SIZE, validateAppend } from '../append-validation';
 import { matchesFilter } from '../event-store.port';
-import { WAL_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer';
+import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES, WalCheckpointer } from './wal-checkpointer';
 
 interface EventRow {
   position: number;
@@ -122,6 +122,8 @@ export class SqliteEventStore implements EventStore {
       PRAGMA busy_timeout = 5000;
       -- A worker thread checkpoints (WalCheckpointer); this connection only past WAL_AUTOCHECKPOINT_PAGES.
       PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES};
+      -- A WAL that one large transaction grew is cut back to this when it rewinds, rather than kept at its peak.
+      PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES};
       -- 32 MiB of pages (the default is 2 MiB): on a store of a million events, the indexes a write or a read
       -- walks no longer fall out of the cache between requests (growth benchmark: p99 5x the empty store's at
       -- the default, 1.5x with this).

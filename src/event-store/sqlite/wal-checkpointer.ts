@@ -12,6 +12,9 @@ const CHECKPOINT_EVERY_MS = 250;
  */
 export const WAL_AUTOCHECKPOINT_PAGES = 10_000;
 
+/** `PRAGMA journal_size_limit` for the owners: the WAL file's size kept after it rewinds (64 MiB). */
+export const WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
+
 /**
  * The worker's whole program. Inline, so the same code runs from `dist` and from the TypeScript sources the
  * tests load, with no file of its own to resolve. A PASSIVE checkpoint never waits for or blocks the writer:
