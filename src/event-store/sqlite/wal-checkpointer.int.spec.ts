@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/support/receiver';
@@ -29,6 +30,25 @@ describe('WalCheckpointer', () => {
 
     expect((db.prepare('SELECT count(*) AS n FROM t').get() as { n: number }).n).toBe(4_000);
     db.close();
+  });
+
+  it('keeps a process that awaits close() alive until the worker is gone (the built store, in a process of its own)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'towline-wal-'));
+    // An unreferenced worker's exit keeps nothing alive: awaiting it alone once let the process end silently,
+    // with code 0, in the middle of an await (a benchmark's child vanished so).
+    const store = resolve(__dirname, '../../../dist/src/event-store/sqlite/sqlite.event-store.js');
+    const program = `
+      const { SqliteEventStore } = require(${JSON.stringify(store)});
+      (async () => {
+        const store = new SqliteEventStore(${JSON.stringify(join(dir, 'towline.db'))});
+        // Its worker running (a timer here would keep the process alive through the close: none is left).
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await store.close();
+        console.log('closed');
+      })();`;
+    const run = spawnSync(process.execPath, ['-e', program], { encoding: 'utf8', timeout: 20_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('closed');
   });
 
   it('keeps the WAL bounded under a steady stream of commits, with the owner checkpointing past its threshold', async () => {

@@ -61,6 +61,8 @@ export class WalCheckpointer {
 
   /** Stops the rounds and closes the worker's connection. */
   async stop(): Promise<void> {
+    // Held from here: an unreferenced worker's exit is no reason to stay, so awaiting it could end the process.
+    this.worker.ref();
     this.worker.postMessage('stop');
     await this.stopped;
   }
