@@ -15,7 +15,12 @@ export async function generateOpenApi(): Promise<{ json: string; yaml: string }>
   try {
     const document = buildOpenApiDocument(app);
     // No anchors or aliases: SnakeYAML refuses them and Jackson reads aliases as strings (one copy per use instead).
-    return { json: JSON.stringify(document, null, 2) + '\n', yaml: stringify(document, { aliasDuplicateObjects: false }) };
+    // Written for YAML 1.1 readers too (PyYAML, SnakeYAML): a string that 1.1 would read as a date, a boolean
+    // (yes, on) or a sexagesimal number is quoted, so every reader gets the strings the JSON has.
+    return {
+      json: JSON.stringify(document, null, 2) + '\n',
+      yaml: stringify(document, { aliasDuplicateObjects: false, schema: 'yaml-1.1' }),
+    };
   } finally {
     await app.close();
   }

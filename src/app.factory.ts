@@ -13,10 +13,13 @@ import { ReadSideRunner } from './cqrs/read-side.runner';
 import { AppError } from './http/app-error';
 import { clientErrorHandler } from './http/client-errors';
 import { parseJsonBody } from './http/json-body';
+import { toJsonSchema2020 } from './http/openapi/json-schema-2020';
+import { finishOpenApiDocument, missingOperationId } from './http/openapi/openapi-document';
 import { registerRateLimiting } from './http/rate-limit';
 import { NestPinoLogger, createLogger } from './observability/logger';
 import { Metrics } from './observability/metrics';
 import { InstanceService } from './organisations/instance.service';
+import { outboundWebhooks } from './outbound/http/openapi-webhooks';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -109,19 +112,27 @@ async function startApp(config: AppConfig, logger: Logger, lock: { release(): vo
   return app;
 }
 
+/**
+ * The OpenAPI 3.1 document, from the controllers and DTOs (docs/api.md says how it is made): scanned by
+ * @nestjs/swagger (3.0 dialect), turned into 3.1 / JSON Schema 2020-12, then finished with what every operation
+ * shares and the outbound `webhooks:` (built by the outbound capability from its own catalogue).
+ */
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Towline')
     .setDescription(
       'Open security webhook hub: signed inbound alerts, incidents and auto-triage, signed outbound security events, ' +
-        'on an immutable event stream. Errors are always {"error":{"code","message"}}.',
+        'on an immutable event stream. Every error is `{"error":{"code","message","details"?}}` with a stable code; ' +
+        'each response lists the codes its status can carry (docs/api.md). The outbound payloads Towline sends, and how ' +
+        'to verify their signatures, are under `webhooks`.',
     )
     .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'tw_…', description: 'Towline API key' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'tw_…', description: 'Towline API key (`tw_` and 43 characters)' })
     .build();
-  return SwaggerModule.createDocument(app, config, {
-    operationIdFactory: (controllerKey, methodKey) => `${controllerKey.replace(/Controller$/, '')}_${methodKey}`,
-  });
+  // Every operation names its operationId in its decorator; one that does not fails the build (finishOpenApiDocument).
+  const scanned = SwaggerModule.createDocument(app, config, { operationIdFactory: missingOperationId, autoTagControllers: false });
+  const outbound = outboundWebhooks();
+  return finishOpenApiDocument(toJsonSchema2020(scanned), { webhooks: outbound.webhooks, schemas: outbound.schemas });
 }
 
 function configureFastify(fastify: FastifyInstance, config: AppConfig): void {

@@ -2,6 +2,7 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Public } from '../auth/auth.decorators';
+import { TAGS } from '../http/openapi/tags';
 import { Health, type Readiness } from './health';
 
 class ConsumerHealthDto {
@@ -54,16 +55,16 @@ const toDto = (readiness: Readiness) => readiness.consumers.map(({ stalledSince,
  * models are current), `/health` for people. Parked events make `/health` degraded and are listed by
  * `/health/ready`, but never make it 503: one poison alert must not drain every instance from the balancer.
  */
-@ApiTags('operations')
+@ApiTags(TAGS.health.name)
 @Controller('health')
 export class HealthController {
   constructor(private readonly health: Health) {}
 
   @Get()
   @Public()
-  @ApiOperation({ summary: 'Store, read side and parked events at a glance (503 only when the store does not answer)' })
+  @ApiOperation({ operationId: 'getHealth', summary: 'Store, read side and parked events at a glance (503 only when the store does not answer)' })
   @ApiOkResponse({ type: HealthDto })
-  @ApiServiceUnavailableResponse({ type: HealthDto })
+  @ApiServiceUnavailableResponse({ type: HealthDto, description: 'The store does not answer (status unavailable)' })
   async overview(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthDto> {
     const readiness = await this.health.check();
     if (!readiness.storeOk) void reply.status(503);
@@ -79,7 +80,7 @@ export class HealthController {
 
   @Get('live')
   @Public()
-  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOperation({ operationId: 'getLiveness', summary: 'Liveness: the process answers' })
   @ApiOkResponse({ type: LiveDto })
   live(): LiveDto {
     return { status: 'live' };
@@ -87,11 +88,11 @@ export class HealthController {
 
   @Get('ready')
   @Public()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getReadiness',
     summary: 'Readiness: the store answers and every read-side consumer is live, within the lag bound and not stuck (503 with the reasons otherwise)',
   })
   @ApiOkResponse({ type: ReadyDto })
-  @ApiServiceUnavailableResponse({ type: ReadyDto })
+  @ApiServiceUnavailableResponse({ type: ReadyDto, description: 'Not ready: `reasons` says why' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<ReadyDto> {
     const readiness = await this.health.check();
     if (readiness.reasons.length > 0) void reply.status(503);

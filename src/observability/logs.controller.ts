@@ -6,7 +6,8 @@ import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { InstanceAdminOnly } from '../auth/auth.decorators';
-import { ApiErrors } from '../http/api-errors.decorator';
+import { ApiErrors, error } from '../http/api-errors.decorator';
+import { TAGS } from '../http/openapi/tags';
 import { LOG_WINDOW } from './log-buffer';
 import { logBufferOf } from './logger';
 
@@ -22,7 +23,7 @@ export class LogsQuery {
   tail?: number;
 }
 
-@ApiTags('operations')
+@ApiTags(TAGS.operations.name)
 @ApiBearerAuth()
 @Controller('api/logs')
 export class LogsController {
@@ -30,12 +31,12 @@ export class LogsController {
 
   @Get()
   @InstanceAdminOnly()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'listLogs',
     summary: `Recent log records of this instance (the last ${LOG_WINDOW} in memory), oldest first: what \`tw-cli logs\` prints`,
     description: 'Records of every organisation, hence instance admin only. Keys, secrets and signatures are never logged.',
   })
   @ApiOkResponse({ schema: { type: 'array', items: { type: 'object', additionalProperties: true } } })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400, error('forbidden', 'Only the instance admin key may do this'))
   logs(@Query() query: LogsQuery): Record<string, unknown>[] {
     const logger = (this.adapterHost.httpAdapter.getInstance() as FastifyInstance).log as Logger;
     return logBufferOf(logger)?.tail(query.tail ?? 100, query.filter) ?? [];

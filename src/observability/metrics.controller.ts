@@ -1,16 +1,17 @@
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Public } from '../auth/auth.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ErrorResponseDto } from '../http/api-errors.decorator';
+import { ApiErrors } from '../http/api-errors.decorator';
+import { TAGS } from '../http/openapi/tags';
 import { unauthorized } from '../http/app-error';
 import { Metrics } from './metrics';
 
 const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
 
-@ApiTags('operations')
+@ApiTags(TAGS.health.name)
 @Controller()
 export class MetricsController {
   /** SHA-256 of TW_METRICS_TOKEN: equal-length digests compare in constant time whatever was sent. */
@@ -31,14 +32,16 @@ export class MetricsController {
    */
   @Get('metrics')
   @Public()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getMetrics',
     summary: 'Prometheus metrics (text exposition format), webhook_received_total and webhook_errors_total among them',
     description: 'Requires `Authorization: Bearer <TW_METRICS_TOKEN>` when TW_METRICS_TOKEN is set; public otherwise.',
   })
-  @ApiHeader({ name: 'Authorization', required: false, description: 'Bearer <TW_METRICS_TOKEN>, when the instance sets one' })
-  @ApiProduces('text/plain')
-  @ApiOkResponse({ schema: { type: 'string' } })
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'unauthorized: TW_METRICS_TOKEN is set and the request does not bear it' })
+  // No key, or the metrics token when the instance sets one (the scheme is added in openapi-document.ts).
+  @ApiSecurity({})
+  @ApiSecurity('metrics_token')
+  // The text format on 200 only: a refusal is the JSON error envelope (not @ApiProduces, which gave every status text/plain).
+  @ApiOkResponse({ description: 'The Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } })
+  @ApiErrors('metrics_unauthorized')
   metricsText(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (this.token && !this.bearsToken(authorization)) {
       void reply.header('www-authenticate', 'Bearer realm="metrics"');

@@ -5,7 +5,8 @@ import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { InstanceAdminOnly } from '../auth/auth.decorators';
 import { ReadSideRunner, type RetryOutcome } from '../cqrs/read-side.runner';
 import { encodePosition } from '../event-store/event-store.port';
-import { ApiErrors } from '../http/api-errors.decorator';
+import { ApiErrors, error } from '../http/api-errors.decorator';
+import { TAGS } from '../http/openapi/tags';
 import { notFound } from '../http/app-error';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
@@ -57,7 +58,7 @@ class RetryOutcomeDto {
 const toOutcome = ({ stillParked, ...outcome }: RetryOutcome): RetryOutcomeDto => ({ ...outcome, still_parked: stillParked });
 
 /** Parked events of the read side: the instance's own derived state, across organisations, so instance admin only. */
-@ApiTags('operations')
+@ApiTags(TAGS.operations.name)
 @ApiBearerAuth()
 @Controller('api/read-side/parked')
 export class ReadSideController {
@@ -65,9 +66,9 @@ export class ReadSideController {
 
   @Get()
   @InstanceAdminOnly()
-  @ApiOperation({ summary: 'Events the read side parked (failed after retries, or waiting behind one), oldest first' })
+  @ApiOperation({ operationId: 'listParkedEvents', summary: 'Events the read side parked (failed after retries, or waiting behind one), oldest first' })
   @ApiOkResponse({ type: ParkedEventDto, isArray: true })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', 'Only the instance admin key may do this'), error('not_found', "No read-side consumer named 'incident-lists'"))
   list(@Query() query: ParkedQuery): ParkedEventDto[] {
     this.known(query.consumer);
     return this.readSide.parkedEvents(query.consumer ?? null, query.limit ?? 100).map((p) => ({
@@ -89,12 +90,12 @@ export class ReadSideController {
   @Post('retry')
   @HttpCode(200)
   @InstanceAdminOnly()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'retryParkedEvents',
     summary: 'Handle a consumer’s parked events again, in log order per partition, once the cause is fixed',
     description: 'A partition is released when all its parked events are handled; the first that fails again stops that partition.',
   })
   @ApiOkResponse({ type: RetryOutcomeDto, isArray: true })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', 'Only the instance admin key may do this'), error('not_found', "No read-side consumer named 'incident-lists'"))
   async retry(@Body() body: RetryParkedDto): Promise<RetryOutcomeDto[]> {
     this.known(body.consumer);
     return (await this.readSide.retryParked(body.consumer, body.partition ?? null)).map(toOutcome);

@@ -2,7 +2,8 @@ import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsOptional, IsString, Length } from 'class-validator';
 import { InstanceAdminOnly } from '../auth/auth.decorators';
-import { ApiErrors } from '../http/api-errors.decorator';
+import { ApiErrors, error } from '../http/api-errors.decorator';
+import { TAGS } from '../http/openapi/tags';
 import { StoreBackup, type BackupResult } from './store-backup';
 import { StoreCopy, type CopyJobView } from './store-copy';
 
@@ -71,7 +72,7 @@ class CopyJobDto implements CopyJobView {
 }
 
 /** The embedded store's operations: the whole store, across organisations, so instance admin only. */
-@ApiTags('operations')
+@ApiTags(TAGS.operations.name)
 @ApiBearerAuth()
 @Controller('api/store')
 export class StoreAdminController {
@@ -83,12 +84,22 @@ export class StoreAdminController {
   @Post('backup')
   @HttpCode(201)
   @InstanceAdminOnly()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'backupStore',
     summary: 'Write a consistent online backup of the embedded store into the data directory, and verify it',
     description: 'The server keeps taking writes meanwhile. On EventStoreDB: 409 backup_not_supported_on_eventstoredb (use its own backup).',
   })
   @ApiCreatedResponse({ type: BackupResultDto })
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(
+    400,
+    'backup_path_outside_data_dir',
+    'backup_path_reserved',
+    error('forbidden', 'Only the instance admin key may do this'),
+    'backup_in_progress',
+    'backup_exists',
+    'backup_not_supported_in_memory',
+    'backup_not_supported_on_eventstoredb',
+    'backup_verification_failed',
+  )
   backup(@Body() body: BackupRequestDto): Promise<BackupResult> {
     return this.backups.backup(body.path);
   }
@@ -96,21 +107,21 @@ export class StoreAdminController {
   @Post('copy')
   @HttpCode(202)
   @InstanceAdminOnly()
-  @ApiOperation({
+  @ApiOperation({ operationId: 'startStoreCopy',
     summary: 'Copy every event of the embedded store to an EventStoreDB node, then verify the copy',
     description: 'Answers at once with a job; GET /api/store/copy/{id} follows it. The target must not hold any of the streams.',
   })
   @ApiAcceptedResponse({ type: CopyJobDto })
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 'invalid_connection_string', error('forbidden', 'Only the instance admin key may do this'), 'copy_in_progress', 'copy_source_not_embedded', 'shutting_down')
   copy(@Body() body: CopyRequestDto): CopyJobView {
     return this.copies.start(body.to);
   }
 
   @Get('copy/:id')
   @InstanceAdminOnly()
-  @ApiOperation({ summary: 'A copy job: its progress, then its report (or its error)' })
+  @ApiOperation({ operationId: 'getStoreCopy', summary: 'A copy job: its progress, then its report (or its error)' })
   @ApiOkResponse({ type: CopyJobDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(error('forbidden', 'Only the instance admin key may do this'), error('not_found', 'No copy job 3f2a9c1e-7b4d-4e8a-9c0f-1a2b3c4d5e6f (jobs are kept in memory, the last 20, until a restart)'))
   copyJob(@Param('id') id: string): CopyJobView {
     return this.copies.get(id);
   }

@@ -1,12 +1,13 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { RegisterSource, RemoveSource, RotateSourceSecret, UpdateSource } from '../commands/source.commands';
 import { sourceNotFound } from '../commands/source.handlers';
 import { SourcesProjection, type SourceView } from '../projections/sources.projection';
@@ -26,13 +27,14 @@ import {
   UpdateSourceDto,
 } from './sources.dto';
 
-const UNKNOWN_PLAYBOOK = 'invalid_request: the body or a parameter is malformed (details name the fields); unknown_playbook: no such playbook';
+const SOURCE_NOT_FOUND = error('not_found', "Webhook source 'email-gateway' not found");
+const LACKS_WRITE = error('forbidden', "This API key lacks the 'sources:write' scope");
 
 /**
  * Registering and managing webhook sources: the systems allowed to post alerts to `/api/webhooks/:source`.
  * Secrets go in (or are generated and shown once) and never come out again.
  */
-@ApiTags('webhook sources')
+@ApiTags(TAGS.sources.name)
 @ApiBearerAuth()
 @Controller('api/webhooks')
 export class SourcesController {
@@ -48,10 +50,9 @@ export class SourcesController {
   @RequireScope('sources:write')
   // The seed's own curl example sends its JSON without a Content-Type (so, as a form).
   @RouteConfig({ formEncodedJson: true })
-  @ApiOperation({ summary: 'Register a webhook source; the secret is generated (and returned once) when not given' })
+  @ApiOperation({ operationId: 'registerSource', summary: 'Register a webhook source; the secret is generated (and returned once) when not given' })
   @ApiCreatedResponse({ type: RegisteredSourceDto })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: UNKNOWN_PLAYBOOK })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 'unknown_playbook', LACKS_WRITE, 404, 'source_exists', 'conflict')
   async register(@CurrentPrincipal() principal: Principal, @Body() body: RegisterSourceDto): Promise<RegisteredSourceDto> {
     const organisation = this.access.scope(principal, body.organisation_id);
     const secret = body.secret ?? generateSourceSecret();
@@ -62,9 +63,9 @@ export class SourcesController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: "List the organisation's webhook sources" })
+  @ApiOperation({ operationId: 'listSources', summary: "List the organisation's webhook sources" })
   @ApiOkResponse({ type: SourceDto, isArray: true })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   list(@CurrentPrincipal() principal: Principal, @Query() query: OrganisationQuery): SourceDto[] {
     const organisation = this.access.scope(principal, query.organisation_id);
     return this.sources.list(organisation.id).map((s) => this.toDto(s));
@@ -72,16 +73,16 @@ export class SourcesController {
 
   @Get(':source')
   @RequireScope('read')
-  @ApiOperation({ summary: 'Get a webhook source: its settings, and the ids and expiry of its secrets' })
+  @ApiOperation({ operationId: 'getSource', summary: 'Get a webhook source: its settings, and the ids and expiry of its secrets' })
   @ApiOkResponse({ type: SourceDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, SOURCE_NOT_FOUND)
   get(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): SourceDto {
     return this.toDto(this.find(principal, name, query));
   }
 
   @Get(':source/rejected')
   @RequireScope('read')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'listRejectedAlerts',
     summary: 'Requests that passed the signature check but were refused for their content, newest first',
     description:
       `What a tool sent that was refused (not JSON, not alerts, too many alerts, invalid text), with the reason, so it can ` +
@@ -89,17 +90,16 @@ export class SourcesController {
       'per source, gone on restart.',
   })
   @ApiOkResponse({ type: RejectedWebhookDto, isArray: true })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, SOURCE_NOT_FOUND)
   rejected(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): RejectedWebhookDto[] {
     return this.rejections.list(this.find(principal, name, query).stream);
   }
 
   @Patch(':source')
   @RequireScope('sources:write')
-  @ApiOperation({ summary: 'Change some settings of a source (not its secret: rotate it); null clears playbook, severity_mapping, project_id' })
+  @ApiOperation({ operationId: 'updateSource', summary: 'Change some settings of a source (not its secret: rotate it); null clears playbook, severity_mapping, project_id' })
   @ApiOkResponse({ type: SourceDto })
-  @ApiResponse({ status: 400, type: ErrorResponseDto, description: UNKNOWN_PLAYBOOK })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 'unknown_playbook', LACKS_WRITE, SOURCE_NOT_FOUND, 'source_managed_by_config', 'conflict')
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('source') name: string,
@@ -114,9 +114,9 @@ export class SourcesController {
   @Delete(':source')
   @HttpCode(204)
   @RequireScope('sources:write')
-  @ApiOperation({ summary: 'Remove a source: its URL answers 404 unknown_source from now on, and its name is free again' })
+  @ApiOperation({ operationId: 'removeSource', summary: 'Remove a source: its URL answers 404 unknown_source from now on, and its name is free again' })
   @ApiNoContentResponse({ description: 'Removed' })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, LACKS_WRITE, SOURCE_NOT_FOUND, 'source_managed_by_config', 'conflict')
   async remove(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): Promise<void> {
     const source = this.find(principal, name, query);
     await this.commands.execute(new RemoveSource(source.organisationId, name, 'api'));
@@ -124,11 +124,11 @@ export class SourcesController {
 
   @Post(':source/secrets')
   @RequireScope('sources:write')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'rotateSourceSecret',
     summary: 'Rotate the signing secret: the new one verifies at once, the previous ones for the grace period (default 24 h)',
   })
   @ApiCreatedResponse({ type: RotatedSecretDto })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, LACKS_WRITE, SOURCE_NOT_FOUND, 'source_managed_by_config', 'conflict')
   async rotate(
     @CurrentPrincipal() principal: Principal,
     @Param('source') name: string,
@@ -153,12 +153,12 @@ export class SourcesController {
   @Post(':source/test-event')
   @HttpCode(200)
   @RequireScope('sources:write')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'signSourceTestEvent',
     summary: 'A test event signed with the current secret, to post unchanged to /api/webhooks/:source (tw-cli webhook test)',
     description: 'The body is fixed by Towline ({"event_type":"test",...}), so this cannot sign anything else. Test events are verified and answered, and open no incident.',
   })
   @ApiOkResponse({ type: TestEventDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, LACKS_WRITE, SOURCE_NOT_FOUND)
   testEvent(@CurrentPrincipal() principal: Principal, @Param('source') name: string, @Query() query: OrganisationQuery): TestEventDto {
     return this.testEvents.sign(this.find(principal, name, query));
   }

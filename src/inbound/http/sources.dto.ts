@@ -29,7 +29,9 @@ export class SourceSettingsDto implements SettingsInput {
   @IsOptional() @IsString() @Matches(PLAYBOOK, { message: 'playbook must be 1–64 lower-case letters, digits or _' })
   playbook?: string | null;
 
-  @ApiPropertyOptional({ enum: SOURCE_FORMATS, default: 'auto', description: 'Vendor payload format; auto detects it per request' })
+  // Request defaults are stated in words, not as `default`: generators read `default` as "always present" and
+  // would make the field required (docs/api.md). On update a left-out field is unchanged anyway.
+  @ApiPropertyOptional({ enum: SOURCE_FORMATS, description: 'Vendor payload format; auto (the default at registration) detects it per request' })
   @ValidateIf(given) @IsIn(SOURCE_FORMATS)
   format?: (typeof SOURCE_FORMATS)[number];
 
@@ -47,7 +49,7 @@ export class SourceSettingsDto implements SettingsInput {
   @IsOptional() @IsUUID()
   project_id?: string | null;
 
-  @ApiPropertyOptional({ enum: SOURCE_MODES, default: 'sync', description: 'async: every request is answered 202 queued and processed in the background' })
+  @ApiPropertyOptional({ enum: SOURCE_MODES, description: 'sync (the default at registration) or async: every request is answered 202 queued and processed in the background' })
   @ValidateIf(given) @IsIn(SOURCE_MODES)
   mode?: (typeof SOURCE_MODES)[number];
 
@@ -96,8 +98,7 @@ export class RotateSecretDto {
   @ApiPropertyOptional({
     minimum: 0,
     maximum: MAX_GRACE_PERIOD_SECONDS,
-    default: 86400,
-    description: 'How long the previous secrets keep verifying (0: they stop at once)',
+    description: 'How long the previous secrets keep verifying; default 86400 (24 h); 0: they stop at once',
   })
   @ValidateIf(given) @IsInt() @Min(0) @Max(MAX_GRACE_PERIOD_SECONDS)
   grace_period_seconds?: number;

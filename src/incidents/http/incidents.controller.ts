@@ -1,11 +1,12 @@
-import { applyDecorators, Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess, OrganisationQuery } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors, ErrorResponseDto } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { parseAsOf } from '../../http/as-of';
 import { StartTriage, type StartTriageOutcome } from '../../triage/commands/triage.commands';
 import { ChangeIncident } from '../commands/incident.commands';
@@ -27,25 +28,18 @@ import {
   VerifyIncidentDto,
 } from './incidents.dto';
 
+const INCIDENT_NOT_FOUND = error('not_found', "Incident 'INC-2026-0001' not found");
+const LACKS_WRITE = error('forbidden', "This API key lacks the 'incidents:write' scope");
+
 /** A lifecycle change's outcomes: 409 is an invalid transition (details.current_state names the state) or a conflict. */
-const ApiChangeErrors = () =>
-  applyDecorators(
-    ApiErrors(400, 401, 403, 404),
-    ApiResponse({
-      status: 409,
-      type: ErrorResponseDto,
-      description:
-        'invalid_transition: the lifecycle does not allow this from the current state (message and details.current_state name it); ' +
-        'conflict: the incident changed concurrently, retry',
-    }),
-  );
+const ApiChangeErrors = () => ApiErrors(400, LACKS_WRITE, INCIDENT_NOT_FOUND, 'invalid_transition', 'conflict');
 
 /**
  * Incidents: list, read (with alerts, triage runs and the timeline of the incident's own events), and move
  * through the lifecycle (docs/incidents.md). `:incident` is the uuid or the number (INC-2026-0001), in any
  * case. Another organisation's incident answers 404, like an unknown one.
  */
-@ApiTags('incidents')
+@ApiTags(TAGS.incidents.name)
 @ApiBearerAuth()
 @Controller('api/incidents')
 export class IncidentsController {
@@ -57,30 +51,36 @@ export class IncidentsController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: "List the organisation's incidents, newest first, filtered and paged by cursor" })
+  @ApiOperation({ operationId: 'listIncidents', summary: "List the organisation's incidents, newest first, filtered and paged by cursor" })
   @ApiOkResponse({ type: IncidentPageDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(error('invalid_request', 'cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]), 403, 404)
   list(@CurrentPrincipal() principal: Principal, @Query() query: ListIncidentsQuery): IncidentPageDto {
     return this.queries.page(this.access.scope(principal, query.organisation_id).id, query);
   }
 
   @Get('statistics')
   @RequireScope('read')
-  @ApiOperation({ summary: 'Per-source statistics: counts by status, severity and verdict; mean times to acknowledge and resolve' })
+  @ApiOperation({ operationId: 'getIncidentStatistics', summary: 'Per-source statistics: counts by status, severity and verdict; mean times to acknowledge and resolve' })
   @ApiOkResponse({ type: SourceStatsDto, isArray: true })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   stats(@CurrentPrincipal() principal: Principal, @Query() query: StatisticsQuery): SourceStatsDto[] {
     return this.queries.stats(this.access.scope(principal, query.organisation_id).id, query.source);
   }
 
   @Get(':incident')
   @RequireScope('read')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'getIncident',
     summary: 'Get an incident by id or number (INC-2026-0001): its alerts, triage runs with every step, and timeline',
     description: '`as_of` rebuilds it from its own stream as it stood at that time or position (404 when it did not exist yet).',
   })
   @ApiOkResponse({ type: IncidentDetailDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(
+    error('invalid_request', 'as_of must be an ISO 8601 time with its offset (2026-01-01T12:00:00Z) or a log position (12345/12345)', [
+      { field: 'as_of', problems: ['is not a time or a position'] },
+    ]),
+    403,
+    INCIDENT_NOT_FOUND,
+  )
   get(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: IncidentDetailQuery): Promise<IncidentDetailDto> {
     const incident = this.find(principal, idOrNumber, query);
     return query.as_of === undefined ? this.queries.detail(incident) : this.queries.detailAsOf(incident, parseAsOf(query.as_of));
@@ -89,7 +89,7 @@ export class IncidentsController {
   @Post(':incident/assign')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Assign the incident (assigning the current assignee again changes nothing)' })
+  @ApiOperation({ operationId: 'assignIncident', summary: 'Assign the incident (assigning the current assignee again changes nothing)' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   assign(
@@ -104,7 +104,7 @@ export class IncidentsController {
   @Post(':incident/acknowledge')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Acknowledge: someone is on it (from open or needs_manual_triage); stops the time-to-acknowledge clock' })
+  @ApiOperation({ operationId: 'acknowledgeIncident', summary: 'Acknowledge: someone is on it (from open or needs_manual_triage); stops the time-to-acknowledge clock' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   acknowledge(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<IncidentDetailDto> {
@@ -114,7 +114,7 @@ export class IncidentsController {
   @Post(':incident/resolve')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Resolve: fixed (or mitigated, or the risk accepted); verify the fix later' })
+  @ApiOperation({ operationId: 'resolveIncident', summary: 'Resolve: fixed (or mitigated, or the risk accepted); verify the fix later' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   resolve(
@@ -129,7 +129,7 @@ export class IncidentsController {
   @Post(':incident/verify')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Record the re-test of a resolution: passed → verified; failed → back to acknowledged' })
+  @ApiOperation({ operationId: 'verifyIncident', summary: 'Record the re-test of a resolution: passed → verified; failed → back to acknowledged' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   verify(
@@ -144,7 +144,7 @@ export class IncidentsController {
   @Post(':incident/close')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Close without a fix: a false positive, benign, or a duplicate' })
+  @ApiOperation({ operationId: 'closeIncident', summary: 'Close without a fix: a false positive, benign, or a duplicate' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   close(
@@ -159,7 +159,7 @@ export class IncidentsController {
   @Post(':incident/reopen')
   @HttpCode(200)
   @RequireScope('incidents:write')
-  @ApiOperation({ summary: 'Reopen a resolved, verified or closed incident' })
+  @ApiOperation({ operationId: 'reopenIncident', summary: 'Reopen a resolved, verified or closed incident' })
   @ApiOkResponse({ type: IncidentDetailDto })
   @ApiChangeErrors()
   reopen(
@@ -174,11 +174,12 @@ export class IncidentsController {
   @Post(':incident/triage')
   @HttpCode(202)
   @RequireScope('incidents:write')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'rerunIncidentTriage',
     summary: "Run the incident's playbook again, as a new run (with the organisation's current settings); the run goes on in the background",
   })
+  @ApiTags(TAGS.triage.name)
   @ApiResponse({ status: 202, type: TriageRerunDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(LACKS_WRITE, INCIDENT_NOT_FOUND, 'conflict')
   async triage(@CurrentPrincipal() principal: Principal, @Param('incident') idOrNumber: string, @Query() query: OrganisationQuery): Promise<TriageRerunDto> {
     const incident = this.find(principal, idOrNumber, query);
     const outcome = await this.commands.execute<StartTriageOutcome>(new StartTriage(incident.id, `manual:${randomUUID()}`));

@@ -6,7 +6,8 @@ import { CurrentPrincipal, InstanceAdminOnly, RequireScope } from '../../auth/au
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { notFound } from '../../http/app-error';
 import { CreateOrganisation, CreateProject, IssueApiKey, RevokeApiKey } from '../commands/organisation.commands';
 import { OrganisationsProjection } from '../projections/organisations.projection';
@@ -20,7 +21,7 @@ import {
   ProjectDto,
 } from './organisations.dto';
 
-@ApiTags('organisations')
+// Organisations, their projects and their API keys: one tag each (per method).
 @ApiBearerAuth()
 @Controller('api/organisations')
 export class OrganisationsController {
@@ -32,9 +33,10 @@ export class OrganisationsController {
 
   @Post()
   @InstanceAdminOnly()
-  @ApiOperation({ summary: 'Create an organisation (instance admin key only)' })
+  @ApiTags(TAGS.organisations.name)
+  @ApiOperation({ operationId: 'createOrganisation', summary: 'Create an organisation (instance admin key only)' })
   @ApiCreatedResponse({ type: OrganisationDto })
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400, error('forbidden', 'Only the instance admin key may do this'))
   async create(@Body() body: CreateOrganisationDto): Promise<OrganisationDto> {
     const id = randomUUID();
     await this.commands.execute(new CreateOrganisation(id, body.name));
@@ -43,9 +45,10 @@ export class OrganisationsController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: 'List organisations: all for the instance admin, its own for an organisation key' })
+  @ApiTags(TAGS.organisations.name)
+  @ApiOperation({ operationId: 'listOrganisations', summary: 'List organisations: all for the instance admin, its own for an organisation key' })
   @ApiOkResponse({ type: OrganisationDto, isArray: true })
-  @ApiErrors(401, 403)
+  @ApiErrors(403)
   list(@CurrentPrincipal() principal: Principal): OrganisationDto[] {
     if (principal.kind === 'admin') return this.organisations.organisations();
     return [this.organisations.organisation(principal.organisationId)].filter((o) => o !== undefined);
@@ -53,18 +56,20 @@ export class OrganisationsController {
 
   @Get(':orgId')
   @RequireScope('read')
-  @ApiOperation({ summary: 'Get an organisation (`default` names the default organisation)' })
+  @ApiTags(TAGS.organisations.name)
+  @ApiOperation({ operationId: 'getOrganisation', summary: 'Get an organisation (`default` names the default organisation)' })
   @ApiOkResponse({ type: OrganisationDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string): OrganisationDto {
     return this.access.resolve(principal, orgId);
   }
 
   @Post(':orgId/projects')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Create a project in an organisation' })
+  @ApiTags(TAGS.projects.name)
+  @ApiOperation({ operationId: 'createProject', summary: 'Create a project in an organisation' })
   @ApiCreatedResponse({ type: ProjectDto })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'admin' scope"), 404, 'project_exists', 409)
   async createProject(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -78,9 +83,10 @@ export class OrganisationsController {
 
   @Get(':orgId/projects')
   @RequireScope('read')
-  @ApiOperation({ summary: 'List the projects of an organisation' })
+  @ApiTags(TAGS.projects.name)
+  @ApiOperation({ operationId: 'listProjects', summary: 'List the projects of an organisation' })
   @ApiOkResponse({ type: ProjectDto, isArray: true })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   projects(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string): ProjectDto[] {
     const organisation = this.access.resolve(principal, orgId);
     return this.organisations.projects(organisation.id).map((p) => this.toProject(p));
@@ -88,9 +94,10 @@ export class OrganisationsController {
 
   @Post(':orgId/api-keys')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Issue an API key; the key is in this response only' })
+  @ApiTags(TAGS.apiKeys.name)
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Issue an API key; the key is in this response only' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'admin' scope"), 404, 'conflict')
   async createApiKey(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -105,9 +112,10 @@ export class OrganisationsController {
 
   @Get(':orgId/api-keys')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'List API keys (never their secrets), revoked ones included' })
+  @ApiTags(TAGS.apiKeys.name)
+  @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys (never their secrets), revoked ones included' })
   @ApiOkResponse({ type: ApiKeyDto, isArray: true })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(error('forbidden', "This API key lacks the 'admin' scope"), 404)
   apiKeys(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string): ApiKeyDto[] {
     const organisation = this.access.resolve(principal, orgId);
     return this.organisations.apiKeys(organisation.id).map(({ organisation_id: _, ...key }) => key);
@@ -116,9 +124,10 @@ export class OrganisationsController {
   @Delete(':orgId/api-keys/:keyId')
   @HttpCode(204)
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Revoke an API key, effective immediately' })
+  @ApiTags(TAGS.apiKeys.name)
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key, effective immediately' })
   @ApiNoContentResponse({ description: 'Revoked (also when it already was)' })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(error('forbidden', "This API key lacks the 'admin' scope"), error('not_found', 'API key not found'), 409)
   async revokeApiKey(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,

@@ -5,21 +5,21 @@ import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { conflict, notFound } from '../../http/app-error';
 import { parseAsOf } from '../../http/as-of';
 import { RequestRedelivery } from '../commands/delivery.commands';
 import { DeliveriesProjection, type DeliveryView } from '../projections/deliveries.projection';
 import { WebhooksProjection } from '../projections/webhooks.projection';
 import { isUuid } from '../../contracts/ids';
-import { ApiOutcome } from './api-outcome';
 import { Idempotent } from './idempotent.decorator';
 import { attemptsView, deliveryView, waitUntilOf } from './views';
 import { WebhookAdministration } from '../webhook-administration';
 import { AsOfQuery, DeliveryDetailDto, DeliveryDto } from './webhooks.dto';
 
 
-@ApiTags('webhooks')
+@ApiTags(TAGS.deliveries.name)
 @ApiBearerAuth()
 @Controller('api/organisations/:orgId/deliveries')
 export class DeliveriesController {
@@ -40,9 +40,9 @@ export class DeliveriesController {
 
   @Get(':deliveryId')
   @RequireScope('read')
-  @ApiOperation({ summary: 'A delivery and every attempt: request digest, status, selected headers, first 4 KiB of the body, duration, error class' })
+  @ApiOperation({ operationId: 'getDelivery', summary: 'A delivery and every attempt: request digest, status, selected headers, first 4 KiB of the body, duration, error class' })
   @ApiOkResponse({ type: DeliveryDetailDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(400, 403, error('not_found', 'Delivery not found'))
   get(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -58,10 +58,9 @@ export class DeliveriesController {
   @Idempotent()
   @HttpCode(202)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Deliver a finished delivery again (a dead letter, a success, a cancelled one): a new round of attempts, same delivery id' })
+  @ApiOperation({ operationId: 'redeliverDelivery', summary: 'Deliver a finished delivery again (a dead letter, a success, a cancelled one): a new round of attempts, same delivery id' })
   @ApiAcceptedResponse({ type: DeliveryDto })
-  @ApiOutcome(409, 'delivery_in_progress: it is still pending or retrying; webhook_disabled: its webhook is disabled or deleted')
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(error('forbidden', "This API key lacks the 'webhooks:write' scope"), error('not_found', 'Delivery not found'), 'delivery_in_progress', error('webhook_disabled', 'The webhook of this delivery is disabled or deleted'), 'conflict')
   async redeliver(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('deliveryId') deliveryId: string): Promise<DeliveryDto> {
     const delivery = this.find(principal, orgId, deliveryId);
     if (!this.webhooks.webhook(delivery.organisation_id, delivery.webhook_id)?.settings.enabled) {

@@ -1,17 +1,16 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { EVENT_TYPES } from '../catalog/event-catalog';
 import { EventTypeDto } from './security-events.dto';
 
-@ApiTags('security events')
+@ApiTags(TAGS.eventTypes.name)
 @ApiBearerAuth()
 @Controller('api/event-types')
 export class EventTypesController {
   @Get()
-  @ApiOperation({ summary: 'The catalog of security event types, each with the JSON Schema of its data (any valid key)' })
+  @ApiOperation({ operationId: 'listEventTypes', summary: 'The catalog of security event types, each with the JSON Schema of its data (any valid key)' })
   @ApiOkResponse({ type: EventTypeDto, isArray: true })
-  @ApiErrors(401)
   list(): EventTypeDto[] {
     return EVENT_TYPES.map(({ type, description, category, severity, schema, example }) => ({
       type,

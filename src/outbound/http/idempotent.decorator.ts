@@ -1,5 +1,6 @@
 import { applyDecorators, UseInterceptors } from '@nestjs/common';
-import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ApiHeader } from '@nestjs/swagger';
+import { ApiErrors } from '../../http/api-errors.decorator';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 
 /** A creating POST that honours `Idempotency-Key` (idempotency.interceptor.ts), documented in the OpenAPI document. */
@@ -9,9 +10,9 @@ export const Idempotent = () =>
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
       description:
         'Up to 255 visible ASCII characters. The same key and body within 24 h get the first answer again (header Idempotent-Replayed: true), on any instance; a secret shown in the first answer is left out',
     }),
-    ApiResponse({ status: 422, description: 'idempotency_key_reused: the key was used with another body' }),
-    ApiResponse({ status: 409, description: 'idempotency_key_in_progress: a request with this key is still running' }),
+    ApiErrors('invalid_idempotency_key', 'idempotency_key_in_progress', 'idempotency_key_reused'),
   );

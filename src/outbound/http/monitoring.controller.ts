@@ -4,7 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { notFound } from '../../http/app-error';
 import { TENANCY, type Tenancy } from '../../contracts/tenancy';
 import { PauseMonitoring, ResumeMonitoring } from '../commands/monitoring.commands';
@@ -15,7 +16,7 @@ import { MonitoringDto, PauseMonitoringDto } from './monitoring.dto';
  * Continuous monitoring (ASCAM) of a project. Pausing and resuming need `events:write`, the scope of
  * everything that emits security events (an `admin` key has it too): each emits ascam.paused / ascam.resumed.
  */
-@ApiTags('security events')
+@ApiTags(TAGS.projects.name)
 @ApiBearerAuth()
 @Controller('api/organisations/:orgId/projects/:projectId/monitoring')
 export class MonitoringController {
@@ -28,9 +29,9 @@ export class MonitoringController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: 'Whether monitoring is paused for the project' })
+  @ApiOperation({ operationId: 'getProjectMonitoring', summary: 'Whether monitoring is paused for the project' })
   @ApiOkResponse({ type: MonitoringDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, error('not_found', 'Project not found'))
   get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('projectId') projectId: string): MonitoringDto {
     const { organisationId, project } = this.project(principal, orgId, projectId);
     return this.monitoring.state(organisationId, project);
@@ -39,9 +40,9 @@ export class MonitoringController {
   @Post('pause')
   @HttpCode(200)
   @RequireScope('events:write')
-  @ApiOperation({ summary: 'Pause monitoring for the project and emit ascam.paused (medium); pausing a paused project changes nothing' })
+  @ApiOperation({ operationId: 'pauseProjectMonitoring', summary: 'Pause monitoring for the project and emit ascam.paused (medium); pausing a paused project changes nothing' })
   @ApiOkResponse({ type: MonitoringDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'events:write' scope"), error('not_found', 'Project not found'), 'conflict')
   async pause(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -56,9 +57,9 @@ export class MonitoringController {
   @Post('resume')
   @HttpCode(200)
   @RequireScope('events:write')
-  @ApiOperation({ summary: 'Resume monitoring for the project and emit ascam.resumed; resuming a running project changes nothing' })
+  @ApiOperation({ operationId: 'resumeProjectMonitoring', summary: 'Resume monitoring for the project and emit ascam.resumed; resuming a running project changes nothing' })
   @ApiOkResponse({ type: MonitoringDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(error('forbidden', "This API key lacks the 'events:write' scope"), error('not_found', 'Project not found'), 'conflict')
   async resume(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('projectId') projectId: string): Promise<MonitoringDto> {
     const { organisationId, project } = this.project(principal, orgId, projectId);
     await this.commands.execute(new ResumeMonitoring(organisationId, project));

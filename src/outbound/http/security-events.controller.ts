@@ -7,18 +7,18 @@ import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
 import type { JsonObject } from '../../event-store/event-store.port';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { notFound } from '../../http/app-error';
 import { RecordSecurityEvent } from '../commands/security-event.commands';
 import type { RecordedSecurityEvent } from '../commands/security-event.handlers';
 import { derivedEventId } from '../ids';
 import { SecurityEventsProjection } from '../projections/security-events.projection';
-import { ApiOutcome } from './api-outcome';
 import { Idempotent } from './idempotent.decorator';
 import { EventPageDto, ListEventsQuery, PublishEventDto, SecurityEventDto } from './security-events.dto';
 import { decodeCursor, encodeCursor, instantMs } from './query-params';
 
-@ApiTags('security events')
+@ApiTags(TAGS.securityEvents.name)
 @ApiBearerAuth()
 @Controller('api/organisations/:orgId/events')
 export class SecurityEventsController {
@@ -31,10 +31,9 @@ export class SecurityEventsController {
   @Post()
   @Idempotent()
   @RequireScope('events:write')
-  @ApiOperation({ summary: "Publish a security event of any catalogued type: recorded in the organisation's log, then delivered" })
+  @ApiOperation({ operationId: 'publishSecurityEvent', summary: "Publish a security event of any catalogued type: recorded in the organisation's log, then delivered" })
   @ApiCreatedResponse({ type: SecurityEventDto, description: 'The envelope as it is delivered' })
-  @ApiOutcome(400, "invalid_event: unknown type, data not matching the type's schema (details list each error as {path, message}), a contradicted severity, or a project of another organisation; invalid_request: a malformed body")
-  @ApiErrors(401, 403, 404, 413, 415)
+  @ApiErrors('invalid_event', 400, error('forbidden', "This API key lacks the 'events:write' scope"), 404, 'conflict')
   async publish(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -65,9 +64,9 @@ export class SecurityEventsController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: "The organisation's security-event log, oldest first, filtered and paged by cursor" })
+  @ApiOperation({ operationId: 'listSecurityEvents', summary: "The organisation's security-event log, oldest first, filtered and paged by cursor" })
   @ApiOkResponse({ type: EventPageDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 403, 404)
   list(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Query() query: ListEventsQuery): EventPageDto {
     const organisation = this.access.resolve(principal, orgId);
     const limit = query.limit ?? 100;
@@ -84,9 +83,9 @@ export class SecurityEventsController {
 
   @Get(':eventId')
   @RequireScope('read')
-  @ApiOperation({ summary: 'One security event' })
+  @ApiOperation({ operationId: 'getSecurityEvent', summary: 'One security event' })
   @ApiOkResponse({ type: SecurityEventDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, error('not_found', 'Security event not found'))
   get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('eventId') eventId: string): SecurityEventDto {
     const organisation = this.access.resolve(principal, orgId);
     const event = this.events.event(organisation.id, eventId.toLowerCase());

@@ -6,7 +6,8 @@ import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { isUuid } from '../../contracts/ids';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { notFound } from '../../http/app-error';
 import { parseAsOf } from '../../http/as-of';
 import { CreateWebhook, DeleteWebhook, RotateWebhookSecret, UpdateWebhook } from '../commands/webhook.commands';
@@ -14,7 +15,6 @@ import { DeliveryAttempts } from '../delivery/delivery-attempts';
 import { generateWebhookSecret } from '../delivery/signing';
 import { WebhooksProjection, type WebhookRecord } from '../projections/webhooks.projection';
 import { WebhookAdministration } from '../webhook-administration';
-import { ApiOutcome } from './api-outcome';
 import { Idempotent } from './idempotent.decorator';
 import { instantMs } from './query-params';
 import { attemptView, secretsView } from './views';
@@ -34,14 +34,14 @@ import {
   WebhookTestResultDto,
 } from './webhooks.dto';
 
-const URL_OUTCOMES =
-  'invalid_url: not http(s), http without TW_ALLOW_INSECURE_WEBHOOKS, credentials in it; unsafe_url: it names or resolves to an address the SSRF guard refuses; invalid_request: anything else malformed (details name the fields)';
+const WEBHOOK_NOT_FOUND = error('not_found', 'Webhook not found');
+const LACKS_WRITE = error('forbidden', "This API key lacks the 'webhooks:write' scope");
 
 /**
  * An organisation's webhooks: where its security events go. Secrets and header values go in (or are
  * generated and shown once) and never come out again; the URL comes out only in its display form.
  */
-@ApiTags('webhooks')
+@ApiTags(TAGS.webhooks.name)
 @ApiBearerAuth()
 @Controller('api/organisations/:orgId/webhooks')
 export class WebhooksController {
@@ -56,11 +56,9 @@ export class WebhooksController {
   @Post()
   @Idempotent()
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Create a webhook (at most 10 per organisation); the secret is generated and returned once when not given' })
+  @ApiOperation({ operationId: 'createWebhook', summary: 'Create a webhook (at most 10 per organisation); the secret is generated and returned once when not given' })
   @ApiCreatedResponse({ type: CreatedWebhookDto })
-  @ApiOutcome(400, URL_OUTCOMES)
-  @ApiOutcome(409, 'webhook_limit_reached: the organisation already has 10 webhooks')
-  @ApiErrors(401, 403, 404, 413, 415)
+  @ApiErrors(400, 'invalid_url', 'unsafe_url', LACKS_WRITE, 404, 'webhook_limit_reached', 'conflict')
   async create(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Body() body: CreateWebhookDto): Promise<CreatedWebhookDto> {
     const organisation = this.access.resolve(principal, orgId);
     const input = await this.admin.inputFor(organisation.id, body);
@@ -73,9 +71,9 @@ export class WebhooksController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: "List the organisation's webhooks, with their health" })
+  @ApiOperation({ operationId: 'listWebhooks', summary: "List the organisation's webhooks, with their health" })
   @ApiOkResponse({ type: WebhookDto, isArray: true })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   list(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string): WebhookDto[] {
     const organisation = this.access.resolve(principal, orgId);
     return this.webhooks.list(organisation.id).map((w) => this.admin.view(w));
@@ -83,9 +81,9 @@ export class WebhooksController {
 
   @Get(':id')
   @RequireScope('read')
-  @ApiOperation({ summary: 'Get a webhook: its settings, secret ids, and health (success rate, last success, consecutive failures, circuit)' })
+  @ApiOperation({ operationId: 'getWebhook', summary: 'Get a webhook: its settings, secret ids, and health (success rate, last success, consecutive failures, circuit)' })
   @ApiOkResponse({ type: WebhookDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(400, 403, WEBHOOK_NOT_FOUND)
   get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('id') id: string, @Query() query: AsOfQuery): Promise<WebhookDto> | WebhookDto {
     const webhook = this.find(principal, orgId, id);
     return query.as_of === undefined ? this.admin.view(webhook) : this.admin.viewAsOf(webhook, parseAsOf(query.as_of));
@@ -93,10 +91,9 @@ export class WebhooksController {
 
   @Patch(':id')
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Change a webhook; only the fields given change' })
+  @ApiOperation({ operationId: 'updateWebhook', summary: 'Change a webhook; only the fields given change' })
   @ApiOkResponse({ type: WebhookDto })
-  @ApiOutcome(400, URL_OUTCOMES)
-  @ApiErrors(401, 403, 404, 409, 413, 415)
+  @ApiErrors(400, 'invalid_url', 'unsafe_url', LACKS_WRITE, WEBHOOK_NOT_FOUND, 'conflict')
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -112,9 +109,9 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Delete a webhook; its pending deliveries are cancelled, its delivery history stays' })
+  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Delete a webhook; its pending deliveries are cancelled, its delivery history stays' })
   @ApiNoContentResponse({ description: 'Deleted' })
-  @ApiErrors(401, 403, 404, 409)
+  @ApiErrors(LACKS_WRITE, WEBHOOK_NOT_FOUND, 'conflict')
   async remove(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Param('id') id: string): Promise<void> {
     const webhook = this.find(principal, orgId, id);
     await this.commands.execute(new DeleteWebhook(webhook.organisationId, webhook.id));
@@ -124,12 +121,12 @@ export class WebhooksController {
   @Idempotent()
   @HttpCode(200)
   @RequireScope('webhooks:write')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'rotateWebhookSecret',
     summary:
       'Rotate the signing secret. The new one signs at once; the previous ones keep signing beside it (one webhook-signature each) for the grace period',
   })
   @ApiOkResponse({ type: RotatedWebhookSecretDto })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, LACKS_WRITE, WEBHOOK_NOT_FOUND, 'conflict')
   async rotateSecret(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -153,9 +150,9 @@ export class WebhooksController {
   @Idempotent()
   @HttpCode(200)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: 'Send a signed test event now (even to a disabled webhook) and return what the receiver answered; it is recorded, not retried' })
+  @ApiOperation({ operationId: 'testWebhook', summary: 'Send a signed test event now (even to a disabled webhook) and return what the receiver answered; it is recorded, not retried' })
   @ApiOkResponse({ type: WebhookTestResultDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, LACKS_WRITE, WEBHOOK_NOT_FOUND)
   async test(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -170,9 +167,10 @@ export class WebhooksController {
 
   @Get(':id/deliveries')
   @RequireScope('read')
-  @ApiOperation({ summary: "The webhook's deliveries, newest first: status, attempts, next attempt, last status code" })
+  @ApiOperation({ operationId: 'listWebhookDeliveries', summary: "The webhook's deliveries, newest first: status, attempts, next attempt, last status code" })
+  @ApiTags(TAGS.deliveries.name)
   @ApiOkResponse({ type: DeliveryPageDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(error('invalid_request', 'cursor is not a cursor this API returned', [{ field: 'cursor', problems: ['is invalid'] }]), 403, WEBHOOK_NOT_FOUND)
   listDeliveries(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,
@@ -186,10 +184,10 @@ export class WebhooksController {
   @Idempotent()
   @HttpCode(202)
   @RequireScope('webhooks:write')
-  @ApiOperation({ summary: "Redeliver the webhook's dead letters that failed in a time window (each keeps its delivery id)" })
+  @ApiOperation({ operationId: 'recoverWebhookDeliveries', summary: "Redeliver the webhook's dead letters that failed in a time window (each keeps its delivery id)" })
+  @ApiTags(TAGS.deliveries.name)
   @ApiAcceptedResponse({ type: RecoveredDto })
-  @ApiOutcome(409, 'webhook_disabled: enable the webhook first')
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, LACKS_WRITE, WEBHOOK_NOT_FOUND, 'webhook_disabled', 'conflict')
   async recover(
     @CurrentPrincipal() principal: Principal,
     @Param('orgId') orgId: string,

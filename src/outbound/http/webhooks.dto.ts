@@ -104,7 +104,9 @@ export class CreateWebhookDto {
   @IsOptional() @IsArray() @ArrayMinSize(1) @ArrayMaxSize(MAX_PROJECTS) @ArrayUnique() @IsUUID('all', { each: true })
   project_ids?: string[] | null;
 
-  @ApiPropertyOptional({ enum: WEBHOOK_FORMATS, default: 'envelope' })
+  // Request defaults are stated in words, not as `default`: generators read `default` as "always present" and
+  // would make the field required (docs/api.md).
+  @ApiPropertyOptional({ enum: WEBHOOK_FORMATS, description: 'The payload format; default envelope' })
   @ValidateIf(given) @IsIn(WEBHOOK_FORMATS)
   format?: WebhookFormat;
 
@@ -116,7 +118,7 @@ export class CreateWebhookDto {
   @IsOptional() @IsString() @MaxLength(500)
   description?: string | null;
 
-  @ApiPropertyOptional({ default: true })
+  @ApiPropertyOptional({ description: 'Default true' })
   @ValidateIf(given) @IsBoolean()
   enabled?: boolean;
 
@@ -183,7 +185,7 @@ export class RotateWebhookSecretDto {
 }
 
 export class TestWebhookDto {
-  @ApiPropertyOptional({ enum: SUBSCRIBABLE_EVENT_TYPES, default: 'finding.created', description: "The example event of this type is sent (the catalog's example data)" })
+  @ApiPropertyOptional({ enum: SUBSCRIBABLE_EVENT_TYPES, description: "The example event of this type is sent (the catalog's example data); default finding.created" })
   @ValidateIf(given) @IsIn(SUBSCRIBABLE_EVENT_TYPES)
   event_type?: string;
 }

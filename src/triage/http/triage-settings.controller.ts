@@ -4,7 +4,8 @@ import { CurrentPrincipal, RequireScope } from '../../auth/auth.decorators';
 import { OrganisationAccess } from '../../auth/organisation-access';
 import type { Principal } from '../../auth/principal';
 import { ReadYourWrites } from '../../cqrs/read-your-writes';
-import { ApiErrors } from '../../http/api-errors.decorator';
+import { ApiErrors, error } from '../../http/api-errors.decorator';
+import { TAGS } from '../../http/openapi/tags';
 import { ChangeTriageSettings } from '../commands/triage-settings.commands';
 import type { TriageSettingsResult } from '../commands/triage-settings.handlers';
 import type { TriageSettingsChange } from '../events/triage-settings.events';
@@ -16,7 +17,7 @@ import { TriageSettingsBodyDto, TriageSettingsDto, TriageSettingsEntryDto, Triag
  * An organisation's triage settings. Every change is a TriageSettingsChanged event on the organisation's
  * stream, read back from it, so the answer and the next triage agree without waiting for any read model.
  */
-@ApiTags('triage')
+@ApiTags(TAGS.triage.name)
 @ApiBearerAuth()
 @Controller('api/organisations/:orgId/triage-settings')
 export class TriageSettingsController {
@@ -28,18 +29,18 @@ export class TriageSettingsController {
 
   @Get()
   @RequireScope('read')
-  @ApiOperation({ summary: "The organisation's triage settings, with its learned domains and the protected domains in force" })
+  @ApiOperation({ operationId: 'getTriageSettings', summary: "The organisation's triage settings, with its learned domains and the protected domains in force" })
   @ApiOkResponse({ type: TriageSettingsDto })
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(403, 404)
   async get(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string): Promise<TriageSettingsDto> {
     return this.view(this.access.resolve(principal, orgId).id);
   }
 
   @Put()
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Replace the triage settings (keys left out take their defaults); effective for the next triage step' })
+  @ApiOperation({ operationId: 'replaceTriageSettings', summary: 'Replace the triage settings (keys left out take their defaults); effective for the next triage step' })
   @ApiOkResponse({ type: TriageSettingsDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'admin' scope"), 404, 'conflict')
   async put(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Body() body: TriageSettingsBodyDto): Promise<TriageSettingsDto> {
     return this.change(principal, orgId, { kind: 'replace' }, { ...body });
   }
@@ -47,18 +48,18 @@ export class TriageSettingsController {
   @Post('entries')
   @HttpCode(200)
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Add one entry to a list (protected or unprotected domains, allow or block lists, critical hosts)' })
+  @ApiOperation({ operationId: 'addTriageSettingsEntry', summary: 'Add one entry to a list (protected or unprotected domains, allow or block lists, critical hosts)' })
   @ApiOkResponse({ type: TriageSettingsDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'admin' scope"), 404, 'conflict')
   async add(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Body() body: TriageSettingsEntryDto): Promise<TriageSettingsDto> {
     return this.change(principal, orgId, { kind: 'add', list: body.list, value: body.value, ...(body.criticality ? { criticality: body.criticality } : {}) });
   }
 
   @Delete('entries')
   @RequireScope('admin')
-  @ApiOperation({ summary: 'Remove one entry from a list (a missing entry changes nothing)' })
+  @ApiOperation({ operationId: 'removeTriageSettingsEntry', summary: 'Remove one entry from a list (a missing entry changes nothing)' })
   @ApiOkResponse({ type: TriageSettingsDto })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, error('forbidden', "This API key lacks the 'admin' scope"), 404, 'conflict')
   async remove(@CurrentPrincipal() principal: Principal, @Param('orgId') orgId: string, @Query() query: TriageSettingsEntryQuery): Promise<TriageSettingsDto> {
     return this.change(principal, orgId, { kind: 'remove', list: query.list, value: query.value });
   }

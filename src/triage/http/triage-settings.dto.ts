@@ -51,11 +51,12 @@ export class TriageSettingsBodyDto {
   @IsOptional() @AsSent()
   unprotected_domains?: unknown;
 
-  @ApiPropertyOptional({ default: true, description: "Protect the organisation's own domains, learned from its alerts' recipients" })
+  // Defaults in words, not as `default`: generators read `default` as "always present" (docs/api.md).
+  @ApiPropertyOptional({ description: "Protect the organisation's own domains, learned from its alerts' recipients; default true" })
   @IsOptional() @IsBoolean()
   learn_own_domains?: boolean;
 
-  @ApiPropertyOptional({ default: true, description: 'Protect the commonly impersonated brands of `brand_list`' })
+  @ApiPropertyOptional({ description: 'Protect the commonly impersonated brands of `brand_list`; default true' })
   @IsOptional() @IsBoolean()
   brand_domains?: boolean;
 
