@@ -16,7 +16,9 @@ export { sourceStream };
 export const sourceNameStream = (name: string) => `sourceName-${name}`;
 
 /** Lower-case letters and digits first, then also `.`, `_` and `-`: safe in a URL path, a stream name and a metric label. */
-export const SOURCE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+// `queue` is reserved: GET /api/webhooks/queue/:queue_id is the queue lookup, and the router matches that static
+// segment first, so a source named so could never have its GET /api/webhooks/queue/rejected answered.
+export const SOURCE_NAME = /^(?!queue$)[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export interface SourceSecretState {
   id: string;

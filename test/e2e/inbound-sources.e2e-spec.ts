@@ -68,6 +68,8 @@ describe('webhook sources', () => {
       ['leading dash', { source: '-x', secret: 'abcdefgh' }, 'source'],
       ['slash', { source: 'a/b', secret: 'abcdefgh' }, 'source'],
       ['64 characters', { source: 'a'.repeat(64), secret: 'abcdefgh' }, 'source'],
+      // Reserved: /api/webhooks/queue/:queue_id would shadow its GET /api/webhooks/queue/rejected.
+      ['queue', { source: 'queue', secret: 'abcdefgh' }, 'source'],
       ['short secret', { source: 'ok-name', secret: 'short' }, 'secret'],
       ['null secret', { source: 'ok-name', secret: null }, 'secret'],
       ['playbook', { source: 'ok-name', playbook: 'Phishing Triage' }, 'playbook'],
@@ -85,6 +87,8 @@ describe('webhook sources', () => {
       expect(response, name).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [expect.objectContaining({ field })] } } });
     }
     expect((await t.request('GET', '/api/webhooks/ok-name')).status).toBe(404);
+    // A name that merely starts with it is an ordinary name.
+    expect((await t.request('POST', '/api/webhooks', { source: 'queue-mail', secret: 'abcdefgh' })).status).toBe(201);
 
     const withProject = await t.request('POST', '/api/webhooks', {
       source: 'mail-filter',

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** How often the worker folds the WAL back into the database file. */
-const CHECKPOINT_EVERY_MS = 250;
+const CHECKPOINT_EVERY_MS = 1_000;
 
 /**
  * The owner's own automatic checkpoint, set with `PRAGMA wal_autocheckpoint`: 10× SQLite's default (40 MiB of

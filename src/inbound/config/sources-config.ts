@@ -40,7 +40,7 @@ export function parseSourcesSection(document: ConfigDocument): SourceDeclaration
   if (!isMapping(section)) throw document.fail('sources', 'must be a mapping of source name → settings');
   return Object.entries(section).map(([name, entry]): SourceDeclaration => {
     const where = `sources.${name}`;
-    if (!SOURCE_NAME.test(name)) throw document.fail(where, 'a source name is 1–63 lower-case letters, digits, ., _ or -, starting with a letter or digit');
+    if (!SOURCE_NAME.test(name)) throw document.fail(where, 'a source name is 1–63 lower-case letters, digits, ., _ or -, starting with a letter or digit, and not `queue` (reserved)');
     if (!isMapping(entry)) throw document.fail(where, 'must be a mapping with at least a secret');
     const declared = plainToInstance(SourceEntry, document.interpolate(entry, where) as Record<string, unknown>);
     const errors = validateSync(declared, { whitelist: true, forbidNonWhitelisted: true });

@@ -76,7 +76,7 @@ export class SourceSettingsDto implements SettingsInput {
 
 export class RegisterSourceDto extends SourceSettingsDto {
   @ApiProperty({ example: 'email-gateway', pattern: SOURCE_NAME.source, description: 'Unique across the instance: it is the receiving URL' })
-  @IsString() @Matches(SOURCE_NAME, { message: 'source must be 1–63 lower-case letters, digits, ., _ or -, starting with a letter or digit' })
+  @IsString() @Matches(SOURCE_NAME, { message: 'source must be 1–63 lower-case letters, digits, ., _ or -, starting with a letter or digit, and not `queue` (reserved)' })
   source: string;
 
   @ApiPropertyOptional({ ...secretDoc, description: 'HMAC signing secret; when omitted one is generated and returned once' })
