@@ -17,6 +17,7 @@ export interface OpenApiCheck {
 /** The project: two levels up from dist/scripts when compiled, one from scripts/ when a test imports the source. */
 const root = basename(dirname(__dirname)) === 'dist' ? join(__dirname, '..', '..') : join(__dirname, '..');
 const FILES = ['openapi/openapi.json', 'openapi/openapi.yaml'];
+const TYPES = 'cli/towline-api.d.ts';
 
 export async function checkOpenApi(): Promise<OpenApiCheck> {
   return { stale: await staleFiles(root), lint: lintOpenApi() };
@@ -29,6 +30,7 @@ export async function staleFiles(dir: string): Promise<string[]> {
   for (const [file, text] of [
     [FILES[0], generated.json],
     [FILES[1], generated.yaml],
+    [TYPES, generated.types],
   ]) {
     let committed: string;
     try {
@@ -67,9 +69,9 @@ if (require.main === module) {
     let failed = false;
     if (stale.length > 0) {
       failed = true;
-      console.error(`The committed OpenAPI document is stale:\n  ${stale.join('\n  ')}\nRun \`npm run openapi\` and commit openapi/.`);
+      console.error(`The committed OpenAPI document is stale:\n  ${stale.join('\n  ')}\nRun \`npm run openapi\` and commit openapi/ and cli/towline-api.d.ts.`);
     } else {
-      console.log('openapi/openapi.json and openapi.yaml match the code.');
+      console.log('openapi/openapi.json, openapi.yaml and cli/towline-api.d.ts match the code.');
     }
     if (lint.status !== 0) {
       failed = true;

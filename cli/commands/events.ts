@@ -3,30 +3,12 @@ import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { fields, table } from '../output';
 import { parseInstant, parsePositive, readJson, SEVERITIES } from '../parsers';
+import type { Schema } from '../api';
 
 /** The envelope of a security event, as GET /api/organisations/:orgId/events/:id answers and webhooks deliver it. */
-interface SecurityEvent {
-  id: string;
-  event_type: string;
-  organisation_id: string;
-  project_id: string | null;
-  timestamp: number;
-  severity: string;
-  title: string;
-  description: string;
-  category: string | null;
-  owasp_category: string | null;
-  data: Record<string, unknown>;
-}
+type SecurityEvent = Schema<'SecurityEventDto'>;
 
-interface EventType {
-  type: string;
-  description: string;
-  category: string;
-  severity: { rule: string; value?: string; description?: string };
-  schema: Record<string, unknown>;
-  example: Record<string, unknown>;
-}
+type EventType = Schema<'EventTypeDto'>;
 
 const when = (seconds: number) => new Date(seconds * 1000).toISOString();
 

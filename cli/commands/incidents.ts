@@ -2,43 +2,12 @@ import { Option, type Command } from 'commander';
 import type { CliContext } from '../context';
 import { fields, table } from '../output';
 import { parseInstant, parsePositive, SEVERITIES } from '../parsers';
+import type { Schema } from '../api';
 
 /** GET /api/incidents items (the fields tw-cli shows; --json prints them all). */
-interface Incident {
-  id: string;
-  number: string;
-  source: string;
-  title: string;
-  severity: string;
-  category: string | null;
-  status: string;
-  assignee: string | null;
-  project_id: string | null;
-  playbook: string | null;
-  triage_status: string | null;
-  verdict: string | null;
-  triage_score: number | null;
-  alert_count: number;
-  regression_count: number;
-  related_count: number;
-  duplicate_of: string | null;
-  opened_at: string;
-  last_seen_at: string;
-  acknowledged_at: string | null;
-  resolved_at: string | null;
-  resolution: string | null;
-  verified_at: string | null;
-  closed_at: string | null;
-  close_reason: string | null;
-  sla: { acknowledge: { due_at: string; breached: boolean }; resolve: { due_at: string; breached: boolean } } | null;
-  stale: boolean;
-}
+type Incident = Schema<'IncidentDto'>;
 
-interface IncidentDetail extends Incident {
-  alerts: { received_at: string; vendor: string; severity: string; title: string; action: string }[];
-  triage_runs: { run_id: string; playbook: string; status: string; verdict: string | null; score: number | null; reasons: string[] }[];
-  timeline: { revision: number; type: string; at: string; actor: string }[];
-}
+type IncidentDetail = Schema<'IncidentDetailDto'>;
 
 const STATUSES = ['open', 'needs_manual_triage', 'acknowledged', 'resolved', 'verified', 'closed'];
 const RESOLUTIONS = ['remediated', 'mitigated', 'risk_accepted', 'other'];

@@ -3,18 +3,9 @@ import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { fields, table } from '../output';
 import { parsePositive } from '../parsers';
+import type { Schema } from '../api';
 
-interface ParkedEvent {
-  consumer: string;
-  partition: string;
-  status: string;
-  type: string;
-  stream: string;
-  revision: number;
-  error: string | null;
-  attempts: number;
-  parked_at: string;
-}
+type ParkedEvent = Schema<'ParkedEventDto'>;
 
 /** `tw-cli health` and `tw-cli read-side …`: how the instance is doing, and its parked events (instance admin). */
 export function registerOperations(program: Command, cli: CliContext): void {

@@ -2,27 +2,13 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { fields, table } from '../output';
 import { parseList } from '../parsers';
+import type { Schema } from '../api';
 
-interface Organisation {
-  id: string;
-  name: string;
-  created_at: string;
-}
+type Organisation = Schema<'OrganisationDto'>;
 
-interface ApiKey {
-  id: string;
-  name: string;
-  scopes: string[];
-  created_at: string;
-  revoked_at: string | null;
-}
+type ApiKey = Schema<'ApiKeyDto'>;
 
-interface Monitoring {
-  project_id: string;
-  paused: boolean;
-  reason: string | null;
-  since: string | null;
-}
+type Monitoring = Schema<'MonitoringDto'>;
 
 const SCOPES = 'admin, read, sources:write, webhooks:write, events:write, incidents:write, audit:read';
 const ORGANISATION = "organisation (default: the API key's own, or default)";

@@ -3,54 +3,14 @@ import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { fields, list, table } from '../output';
 import { collectHeader, parseBoolean, parseDuration, parseInstant, parseList, parsePositive } from '../parsers';
+import type { Schema } from '../api';
 
 /** GET /api/organisations/:orgId/webhooks/:id */
-interface Webhook {
-  id: string;
-  organisation_id: string;
-  url: string;
-  format: string;
-  event_types: string[] | null;
-  project_ids: string[] | null;
-  headers: Record<string, string>;
-  description: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  secrets: { id: string; created_at: string; expires_at: string | null }[];
-  health: {
-    attempts: number;
-    success_rate: number | null;
-    consecutive_failures: number;
-    last_success_at: string | null;
-    last_status_code: number | null;
-    circuit: { state: string; open_until: string | null };
-  };
-  secret?: string;
-}
+type Webhook = Schema<'WebhookDto'>;
 
-interface Attempt {
-  attempt: number;
-  succeeded: boolean;
-  started_at: string;
-  duration_ms: number;
-  response: { status: number | null; body: string | null };
-  error_class: string | null;
-  error: string | null;
-}
+type Attempt = Schema<'AttemptDto'>;
 
-interface Delivery {
-  id: string;
-  event_id: string;
-  event_type: string;
-  status: string;
-  attempts: number;
-  next_attempt_at: string | null;
-  last_status_code: number | null;
-  last_error: string | null;
-  failure_reason: string | null;
-  created_at: string;
-  attempt_log?: Attempt[];
-}
+type Delivery = Schema<'DeliveryDto'>;
 
 const FORMATS = ['envelope', 'splunk_hec', 'slack', 'teams'];
 const DELIVERY_STATUSES = ['pending', 'retrying', 'succeeded', 'failed', 'cancelled'];
@@ -123,7 +83,7 @@ export function registerOutbound(program: Command, cli: CliContext): void {
     .option('--disabled', 'create it disabled')
     .option('--organisation <id>', ORGANISATION)
     .action(async (url: string, options: WebhookFlags & { secret?: string; disabled?: boolean; organisation?: string }) => {
-      const created = await cli.api().request<Webhook>('POST', `${await base(options.organisation)}/webhooks`, {
+      const created = await cli.api().request<Schema<'CreatedWebhookDto'>>('POST', `${await base(options.organisation)}/webhooks`, {
         url,
         secret: options.secret,
         ...webhookBody(options),
@@ -270,7 +230,7 @@ export function registerOutbound(program: Command, cli: CliContext): void {
     .description('one delivery with every attempt: status, answer, duration, error')
     .option('--organisation <id>', ORGANISATION)
     .action(async (deliveryId: string, options: { organisation?: string }) => {
-      const delivery = await cli.api().request<Delivery>('GET', `${await base(options.organisation)}/deliveries/${encodeURIComponent(deliveryId)}`);
+      const delivery = await cli.api().request<Schema<'DeliveryDetailDto'>>('GET', `${await base(options.organisation)}/deliveries/${encodeURIComponent(deliveryId)}`);
       cli.print(delivery, () =>
         [
           fields([

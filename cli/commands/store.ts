@@ -2,23 +2,11 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { fields, table } from '../output';
+import type { Schema } from '../api';
 
-interface BackupResult {
-  path: string;
-  events: number;
-  bytes: number;
-  last_position: string | null;
-}
+type BackupResult = Schema<'BackupResultDto'>;
 
-interface CopyJob {
-  id: string;
-  state: 'checking' | 'copying' | 'verifying' | 'done' | 'failed';
-  to: string;
-  last_position: string | null;
-  progress: { events_scanned: number; streams_total: number; events_total: number; events_copied: number; streams_verified: number };
-  report: { streams: number; events: number; verified: boolean; mismatch_count: number; mismatches: { stream: string; revision: string | null; field: string; expected?: string; actual?: string }[] } | null;
-  error: { code: string; message: string; details?: unknown } | null;
-}
+type CopyJob = Schema<'CopyJobDto'>;
 
 const POLL_MS = 1_000;
 

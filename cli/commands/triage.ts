@@ -2,22 +2,10 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
+import type { Schema } from '../api';
 
 /** GET /api/organisations/:orgId/triage-settings */
-interface TriageSettings {
-  organisation_id: string;
-  origin: 'api' | 'instance';
-  protected_domains: string[];
-  unprotected_domains: string[];
-  allow: Record<string, string[]>;
-  block: Record<string, string[]>;
-  asset_criticality: { pattern: string; criticality: string }[];
-  routing: { assignee: string }[];
-  thresholds: Record<string, number>;
-  learned_domains: string[];
-  brand_list: { source: string; domains: string[] };
-  effective_protected_domains: { domain: string; origin: string }[];
-}
+type TriageSettings = Schema<'TriageSettingsDto'>;
 
 function describeTriageSettings(s: TriageSettings): string {
   const list = (values: string[]) => (values.length ? values.join(', ') : '—');

@@ -3,37 +3,13 @@ import type { CliContext } from '../context';
 import { CliError, EXIT } from '../exit-codes';
 import { fields, table } from '../output';
 import { parseBoolean, parseDuration, parseSeverityMapping } from '../parsers';
+import type { Schema } from '../api';
 
 /** GET /api/webhooks/:source */
-export interface Source {
-  source: string;
-  organisation_id: string;
-  webhook_path: string;
-  auto_triage: boolean;
-  playbook: string | null;
-  format: string;
-  mode: string;
-  project_id: string | null;
-  rate_limit: number | null;
-  dedup_field: string | null;
-  managed_by: string;
-  severity_mapping: Record<string, string>;
-  secrets: { id: string; created_at: string; expires_at: string | null }[];
-  secret?: string;
-}
+export type Source = Schema<'SourceDto'>;
 
 /** GET /api/webhooks/:source/rejected */
-interface Rejected {
-  received_at: string;
-  request_id: string | null;
-  code: string;
-  message: string;
-  content_type: string | null;
-  size: number;
-  body_excerpt: string;
-  body_encoding: 'utf8' | 'base64';
-  body_truncated: boolean;
-}
+type Rejected = Schema<'RejectedWebhookDto'>;
 
 const FORMATS = 'auto (default), generic, defender_o365, crowdstrike, splunk, alertmanager, pagerduty, sentinel, elastic, chronicle, grafana, opsgenie, thehive';
 
@@ -132,7 +108,7 @@ export function registerWebhook(program: Command, cli: CliContext): void {
       .option('--secret <secret>', 'HMAC signing secret shared with the tool (generated and shown once when omitted)'),
     false,
   ).action(async (name: string, options: SettingsFlags & { secret?: string; organisation?: string }) => {
-    const source = await cli.api().request<Source>('POST', '/api/webhooks', {
+    const source = await cli.api().request<Schema<'RegisteredSourceDto'>>('POST', '/api/webhooks', {
       source: name,
       secret: options.secret,
       ...settingsBody(options),

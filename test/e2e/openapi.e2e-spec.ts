@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
@@ -265,14 +265,20 @@ describe('the OpenAPI 3.1 document (structure)', () => {
     const copy = mkdtempSync(join(__dirname, '..', '..', '.tmp-openapi-'));
     try {
       cpSync(join(__dirname, '..', '..', 'openapi'), join(copy, 'openapi'), { recursive: true });
+      mkdirSync(join(copy, 'cli'));
+      cpSync(join(__dirname, '..', '..', 'cli', 'towline-api.d.ts'), join(copy, 'cli', 'towline-api.d.ts'));
       expect(await staleFiles(copy)).toEqual([]);
       const json = readFileSync(join(copy, 'openapi', 'openapi.json'), 'utf8').replace('"listIncidents"', '"Incidents_list"');
       writeFileSync(join(copy, 'openapi', 'openapi.json'), json);
       rmSync(join(copy, 'openapi', 'openapi.yaml'));
+      // tw-cli's types of the answers are generated from the document too: a hand edit is drift as well.
+      const types = join(copy, 'cli', 'towline-api.d.ts');
+      writeFileSync(types, readFileSync(types, 'utf8').replace('number: string;', 'number: number;'));
       const stale = await staleFiles(copy);
-      expect(stale).toHaveLength(2);
+      expect(stale).toHaveLength(3);
       expect(stale[0]).toMatch(/openapi\/openapi\.json differs from the code, first at line \d+:\n.*Incidents_list/);
       expect(stale[1]).toBe('openapi/openapi.yaml is missing');
+      expect(stale[2]).toMatch(/cli\/towline-api\.d\.ts differs from the code, first at line \d+:\n.*number: number;/);
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
