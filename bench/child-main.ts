@@ -1,6 +1,7 @@
 import { serveRole, type Role } from './child';
 import { baselineServer, towlineServer } from './inbound-servers';
 import { readLoop, rebuildRole } from './replay.bench';
+import { storeFloorRole } from './store-floor';
 
 /** Entry of the bench's child processes (child.ts): `node dist/bench/child-main.js <role>`. */
 const roles: Record<string, Role<any, unknown>> = {
@@ -8,6 +9,7 @@ const roles: Record<string, Role<any, unknown>> = {
   towline: towlineServer,
   'read-loop': readLoop,
   rebuild: rebuildRole,
+  'store-floor': storeFloorRole,
 };
 
 const role = roles[process.argv[2] ?? ''];

@@ -6,6 +6,7 @@ import { postAlerts, type LoadResult } from './load';
 import { compared, envInt, type Figure } from './measure';
 import type { CaughtUp } from './read-side';
 import { api } from './scenario';
+import type { AlertAppend, FloorReady } from './store-floor';
 
 /**
  * Inbound: signed, distinct alerts (each a new incident) posted to POST /api/webhooks/:source of a real
@@ -38,6 +39,8 @@ export interface TowlineRun extends ServerRun {
   /** Incidents of the source, as the statistics endpoint counts them once everything has caught up. */
   incidents: number;
   startupCatchUp: CaughtUp;
+  /** What the last alert wrote to the log (sync mode). */
+  alert?: AlertAppend[];
 }
 
 export async function runBaseline(): Promise<ServerRun> {
@@ -70,7 +73,8 @@ export async function runTowline(options: Omit<TowlineOptions, 'source'>): Promi
     const lag = await child.call<CaughtUp>('caughtUp', { timeoutMs: 10 * 60_000 });
     const stats = await child.call<ProcessStats>('stats');
     const cpuMsPerRequest = (stats.cpuMs - start.cpuMs) / answered(load);
-    return { load, stats, cpuMsPerRequest, lag, visible, incidents: (await incidents(child.ready.url)) - before, startupCatchUp: child.ready.startupCatchUp };
+    const alert = options.mode === 'sync' ? await child.call<AlertAppend[]>('lastAlert') : undefined;
+    return { load, stats, cpuMsPerRequest, lag, visible, incidents: (await incidents(child.ready.url)) - before, startupCatchUp: child.ready.startupCatchUp, alert };
   } finally {
     await child.stop();
   }
@@ -92,6 +96,13 @@ export function invalidity(run: TowlineRun, checkLag: boolean): string | undefin
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
+/** The store floor (store-floor.ts) for the alert's appends, under the load's concurrency and duration. */
+async function runStoreFloor(appends: AlertAppend[]): Promise<FloorReady> {
+  const child = await startChild<FloorReady>('store-floor', { appends, seconds: DURATION, warmup: WARMUP, writers: CONNECTIONS });
+  await child.stop();
+  return child.ready;
+}
+
 export const latencyExtra = (prefix: string, load: LoadResult) => ({ [`${prefix}p50_ms`]: load.p50, [`${prefix}p99_ms`]: load.p99 });
 
 export async function inboundBenchmark(): Promise<Figure[]> {
@@ -101,6 +112,9 @@ export async function inboundBenchmark(): Promise<Figure[]> {
   const sync = await runTowline({ mode: 'sync' });
   const queued = await runTowline({ mode: 'async' });
   const after = await runBaseline();
+  if (!sync.alert) throw new Error('The sync run did not report its last alert');
+  const floor = await runStoreFloor(sync.alert);
+  const eventsPerAlert = sync.alert.reduce((n, a) => n + a.events.length, 0);
   for (const b of [before, after]) {
     if (b.load.failures > 0) throw new Error(`The baseline answered ${b.load.failures} requests with something else than 202`);
   }
@@ -124,6 +138,7 @@ export async function inboundBenchmark(): Promise<Figure[]> {
       value: sync.load.perSecond,
       baseline: base.perSecond,
       unit: 'req/s',
+      target: 0.3,
       valid: syncProblem === undefined,
       note: notes(syncProblem, busy),
       extra: {
@@ -150,6 +165,20 @@ export async function inboundBenchmark(): Promise<Figure[]> {
       better: 'lower',
       valid: syncProblem === undefined,
       extra: { p50_ms: sync.load.p50, baseline_p50_ms: base.p50 },
+    }),
+    compared({
+      name: "inbound floor: one alert's events appended through the store port alone",
+      value: floor.alerts / floor.seconds,
+      baseline: base.perSecond,
+      unit: 'alerts/s',
+      note: 'no HTTP, parsing or read side: the sync rate cannot pass this',
+      extra: {
+        events_per_alert: eventsPerAlert,
+        appends_per_alert: sync.alert.length,
+        cpu_ms_per_alert: floor.cpuMs / floor.alerts,
+        writers: CONNECTIONS,
+        duration_s: DURATION,
+      },
     }),
     {
       name: 'inbound sync: read side caught up after the load (lag)',

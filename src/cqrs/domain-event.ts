@@ -35,8 +35,10 @@ export function eventTypeOf(eventClass: EventClass): string {
 }
 
 export function toEventData(event: IEvent, metadata: JsonObject, id: string = randomUUID()): EventData {
-  const data = JSON.parse(JSON.stringify(event)) as JsonObject;
-  return { id, type: eventTypeOf(event.constructor as EventClass), data, metadata: auditMetadata(data, metadata) };
+  // One serialization gives both the plain data (the class instance's JSON) and its digest.
+  const text = jcs(event);
+  const data = JSON.parse(text) as JsonObject;
+  return { id, type: eventTypeOf(event.constructor as EventClass), data, metadata: auditMetadata(data, metadata, text) };
 }
 
 /**
@@ -44,12 +46,12 @@ export function toEventData(event: IEvent, metadata: JsonObject, id: string = ra
  * its data alone, so that verification can say whether an edited event had its data or its metadata changed
  * (the chain hash covers both at once). See docs/audit.md.
  */
-function auditMetadata(data: JsonObject, metadata: JsonObject): JsonObject {
+function auditMetadata(data: JsonObject, metadata: JsonObject, dataJcs: string): JsonObject {
   const organisationId = organisationNamedBy(data, metadata);
   return {
     ...metadata,
     ...(organisationId === undefined ? {} : { organisationId }),
-    data_hash: createHash('sha256').update(jcs(data), 'utf8').digest('hex'),
+    data_hash: createHash('sha256').update(dataJcs, 'utf8').digest('hex'),
   };
 }
 

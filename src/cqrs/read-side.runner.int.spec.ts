@@ -63,18 +63,25 @@ class ThingProjection {
 }
 
 /** A read model with a table, whose version the test "upgrades" between boots. */
-const tally = { name: 'test-tally', events: [ThingHappened], tables: ['test_tally'], version: 1 };
+const tally = { name: 'test-tally', events: [ThingHappened], tables: ['test_tally'], queryIndexes: ['test_tally_by_version'], version: 1 };
+/** Whether the query index existed when each event was applied. */
+const indexedWhileApplying: boolean[] = [];
+const TALLY_INDEX = 'CREATE INDEX test_tally_by_version ON test_tally (version, n)';
 @StoreConsumer(tally)
 @Injectable()
 class TallyProjection {
   private readonly add;
+  private readonly indexed;
 
   constructor(@Inject(READ_MODEL_DATABASE) readModels: ReadModelDatabase) {
     readModels.db.exec('CREATE TABLE IF NOT EXISTS test_tally (n INTEGER PRIMARY KEY, version INTEGER NOT NULL)');
+    readModels.db.exec(TALLY_INDEX.replace('INDEX', 'INDEX IF NOT EXISTS'));
     this.add = readModels.db.prepare('INSERT INTO test_tally (n, version) VALUES (?, ?)');
+    this.indexed = readModels.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'test_tally_by_version'");
   }
 
   handle(event: IEvent): void {
+    indexedWhileApplying.push(this.indexed.get() !== undefined);
     // Not idempotent on purpose: an event applied twice would fail on the primary key.
     if (event instanceof ThingHappened && !failing.has(event.n)) this.add.run(event.n, tally.version);
   }
@@ -257,6 +264,9 @@ describe('versioned read models', () => {
     const rows = readModels.db.prepare('SELECT n, version FROM test_tally ORDER BY n').all();
     expect(rows).toEqual([101, 102, 103].map((n) => ({ n, version: 2 })));
     expect(readModels.consumerState('test-tally')?.version).toBe(2);
+    // Its query index was dropped for the rebuild and is back, as the projection creates it, once it is live.
+    expect(indexedWhileApplying.slice(-3)).toEqual([false, false, false]);
+    expect(readModels.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'test_tally_by_version'").get()).toEqual({ sql: TALLY_INDEX });
     await upgraded.close();
 
     // The same version again: nothing is rebuilt (the primary key would refuse a second application).

@@ -79,6 +79,8 @@ interface Running {
   retries: { partition: string | null; resolve(outcomes: RetryOutcome[]): void; reject(error: unknown): void }[];
   busySince: number | null;
   loop?: Promise<void>;
+  /** A projection building from zero: creates its query indexes once it reaches the head (see queryIndexes). */
+  createIndexes?: () => void;
 }
 
 export interface RebuildOptions {
@@ -379,6 +381,7 @@ export class ReadSideRunner implements OnModuleInit {
         blocked: new Set<string>(),
         failed: 0,
       }));
+    const createIndexes = projections.map((p) => database.deferIndexes(p.running.options.queryIndexes ?? []));
     const byType = new Map<string, typeof projections>();
     for (const projection of projections) {
       for (const type of projection.running.types) byType.set(type, [...(byType.get(type) ?? []), projection]);
@@ -435,6 +438,8 @@ export class ReadSideRunner implements OnModuleInit {
       if (page.length < STORE_PAGE || !last || (end && comparePositions(last.position, end) >= 0)) break;
       after = last.position;
     }
+    database.transaction(() => createIndexes.forEach((create) => create()));
+    database.flush();
     return {
       database,
       events,
@@ -466,6 +471,10 @@ export class ReadSideRunner implements OnModuleInit {
     } else if (stored) {
       running.position = stored.position;
       running.stored = stored.position;
+    }
+    // From zero (new, or rebuilt for a new version), its query indexes are built once after the head is reached.
+    if (running.kind === 'projection' && running.position === BEFORE_START && running.options.queryIndexes?.length) {
+      running.createIndexes = this.readModels.deferIndexes(running.options.queryIndexes);
     }
     running.parkedPartitions = this.parked.partitions(name);
   }
@@ -520,6 +529,12 @@ export class ReadSideRunner implements OnModuleInit {
 
   private becameLive(running: Running): void {
     if (running.state === 'live') return;
+    if (running.createIndexes) {
+      // Before the checkpoint, in its commit: a crash before it leaves them to the projection's own CREATE INDEX.
+      const create = running.createIndexes;
+      running.createIndexes = undefined;
+      this.readModels.transaction(create);
+    }
     // Recorded at once: a consumer that only ever skips would otherwise restart from its old checkpoint.
     this.checkpoint(running, running.position, true);
     if (running.state === 'rebuilding') this.logger.log(`Read model '${running.options.name}' is rebuilt`);

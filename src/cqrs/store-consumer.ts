@@ -26,6 +26,13 @@ export interface StoreConsumerOptions {
   /** Projections: the read-model tables it owns — emptied on a version change, compared by a scratch replay. */
   tables?: string[];
   /**
+   * Projections: indexes of its tables that only queries use — no `handle` looks rows up through them. A
+   * rebuild from zero drops them and creates them once after its last event: building an index from a full
+   * table is a sort, keeping it up to date row by row is a B-tree insert per row (a million audit links:
+   * 8.6 s with their two indexes kept, 4.5 s with them built after).
+   */
+  queryIndexes?: string[];
+  /**
    * Reactors: how many partitions (see StoreConsumerHandler.partitionOf) it works on at once; events of one
    * partition are always handled one after another, in log order. Default 1: the whole log in order.
    */

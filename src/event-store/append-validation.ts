@@ -16,11 +16,13 @@ function isPlainObject(value: unknown): boolean {
 
 /**
  * The size of one event as EventStoreDB counts it against MaxAppendSize: its data and metadata bytes (as the
- * client sends them: JSON in UTF-8, the port's hash included) plus its type at two bytes a character.
+ * client sends them: JSON in UTF-8, the port's hash included) plus its type at two bytes a character. `text`:
+ * the event already serialized (JCS has JSON.stringify's length), so that it is not serialized again here.
  */
-export function eventSize(event: EventData): number {
-  const metadata = Buffer.byteLength(JSON.stringify(event.metadata ?? {}), 'utf8') + HASH_OVERHEAD;
-  return Buffer.byteLength(JSON.stringify(event.data), 'utf8') + metadata + 2 * event.type.length;
+export function eventSize(event: EventData, text?: { data: string; metadata: string }): number {
+  const data = text?.data ?? JSON.stringify(event.data);
+  const metadata = text?.metadata ?? JSON.stringify(event.metadata ?? {});
+  return Buffer.byteLength(data, 'utf8') + Buffer.byteLength(metadata, 'utf8') + HASH_OVERHEAD + 2 * event.type.length;
 }
 
 /** The size of an append: the sum of its events' (EventStoreDB checks the whole append, not each event). */
@@ -32,8 +34,15 @@ export function appendSize(events: readonly EventData[]): number {
  * What both adapters refuse before touching the store: EventStoreDB requires uuid event ids, the chain
  * hash is the port's to write (a caller-supplied `hash` would be a forgery), and an append over the maximum
  * append size would be refused by EventStoreDB after the fact — so it is refused here, typed, on both.
+ * Returns the append's size.
  */
-export function validateAppend(stream: string, events: EventData[], maxAppendSize = DEFAULT_MAX_APPEND_SIZE): void {
+export function validateAppend(stream: string, events: EventData[], maxAppendSize = DEFAULT_MAX_APPEND_SIZE): number {
+  validateEvents(stream, events);
+  return checkAppendSize(stream, events, events.map((event) => eventSize(event)), maxAppendSize);
+}
+
+/** validateAppend's checks of the stream name and each event's shape. */
+export function validateEvents(stream: string, events: EventData[]): void {
   if (typeof stream !== 'string' || stream.length === 0 || stream.startsWith('$')) {
     throw new TypeError(`Invalid stream name: '${String(stream)}'`);
   }
@@ -47,10 +56,14 @@ export function validateAppend(stream: string, events: EventData[], maxAppendSiz
       if ('hash' in event.metadata) throw new TypeError('metadata.hash is written by the event store, not by callers');
     }
   }
-  const sizes = events.map(eventSize);
+}
+
+/** validateAppend's size limit, given each event's size (eventSize); returns the total. */
+export function checkAppendSize(stream: string, events: readonly EventData[], sizes: readonly number[], maxAppendSize: number): number {
   const total = sizes.reduce((sum, size) => sum + size, 0);
   if (total > maxAppendSize) {
     const largest = sizes.indexOf(Math.max(...sizes));
     throw new EventTooLarge(stream, events[largest].type, total, maxAppendSize);
   }
+  return total;
 }

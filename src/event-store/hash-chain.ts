@@ -26,6 +26,11 @@ export function jcs(value: unknown): string {
   return text;
 }
 
+/** Equal as JSON values, whatever their objects' key order (stored events come back in JCS order). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  return a === undefined || b === undefined ? a === b : jcs(a) === jcs(b);
+}
+
 export function withoutHash(metadata: JsonObject): JsonObject {
   const { hash: _hash, ...rest } = metadata;
   return rest;
@@ -33,15 +38,12 @@ export function withoutHash(metadata: JsonObject): JsonObject {
 
 /** `metadata` may include a `hash`; it is left out of the computation. */
 export function chainHash(prev: string, link: ChainLink): string {
-  const content = [
-    prev,
-    link.stream,
-    link.revision.toString(),
-    link.id,
-    link.type,
-    jcs(link.data),
-    jcs(withoutHash(link.metadata)),
-  ].join('\n');
+  return chainHashOf(prev, link, jcs(link.data), jcs(withoutHash(link.metadata)));
+}
+
+/** The same, for a writer that has its data and metadata (without hash) in JCS already: see chainHash. */
+export function chainHashOf(prev: string, link: Omit<ChainLink, 'data' | 'metadata'>, dataJcs: string, metadataJcs: string): string {
+  const content = [prev, link.stream, link.revision.toString(), link.id, link.type, dataJcs, metadataJcs].join('\n');
   return createHash('sha256').update(content, 'utf8').digest('hex');
 }
 

@@ -128,6 +128,23 @@ export class ReadModelDatabase implements CheckpointStore {
     }
   }
 
+  /**
+   * Drops the named indexes (see StoreConsumerOptions.queryIndexes) and returns what creates them again, with
+   * the statements they were created by.
+   */
+  deferIndexes(names: readonly string[]): () => void {
+    const find = this.db.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ? AND sql IS NOT NULL");
+    const statements = names.map((name) => {
+      const row = find.get(name) as { sql: string } | undefined;
+      if (!row) throw new Error(`queryIndexes names '${name}', which is no index of the read models`);
+      this.db.exec(`DROP INDEX ${tableName(name)}`);
+      return row.sql;
+    });
+    return () => {
+      for (const sql of statements) this.db.exec(sql);
+    };
+  }
+
   /** Empties a consumer's tables and forgets its checkpoint, in one transaction, so it rebuilds from zero. */
   reset(consumer: string, tables: readonly string[]): void {
     this.transaction(() => {

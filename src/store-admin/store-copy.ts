@@ -15,7 +15,7 @@ import { appendSize } from '../event-store/append-validation';
 import { ConnectionStringError, normalizeConnectionString } from '../event-store/eventstoredb/esdb-client';
 import { EventStoreDbEventStore } from '../event-store/eventstoredb/eventstoredb.event-store';
 import { SqliteEventStore } from '../event-store/sqlite/sqlite.event-store';
-import { jcs, verifyChain, withoutHash } from '../event-store/hash-chain';
+import { sameJson, verifyChain, withoutHash } from '../event-store/hash-chain';
 import { AppError, conflict, notFound } from '../http/app-error';
 import { PAGE_SIZE, verifyStore, yieldToLoop, type StreamSummary } from './store-verification';
 
@@ -62,8 +62,6 @@ const MAX_LISTED = 100;
 const KEPT_JOBS = 20;
 /** Target streams checked at once before the copy, and verified at once after it. */
 const PARALLEL_READS = 8;
-
-const sameBytes = (a: unknown, b: unknown) => jcs(a) === jcs(b);
 
 /** `esdb://user:password@host…` → `esdb://***@host…`: the job view must not echo a password. */
 export function withoutCredentials(connectionString: string): string {
@@ -304,11 +302,11 @@ export async function verifyCopiedStream(
       if (got.revision !== want.revision) report({ stream, revision, field: 'revision', expected: revision, actual: got.revision.toString() });
       if (got.id !== want.id) report({ stream, revision, field: 'id', expected: want.id, actual: got.id });
       if (got.type !== want.type) report({ stream, revision, field: 'type', expected: want.type, actual: got.type });
-      if (!sameBytes(got.data, want.data)) report({ stream, revision, field: 'data' });
+      if (!sameJson(got.data, want.data)) report({ stream, revision, field: 'data' });
       if (got.metadata.hash !== want.metadata.hash) {
         report({ stream, revision, field: 'hash', expected: String(want.metadata.hash), actual: String(got.metadata.hash) });
       }
-      if (!sameBytes(withoutHash(got.metadata), withoutHash(want.metadata))) report({ stream, revision, field: 'metadata' });
+      if (!sameJson(withoutHash(got.metadata), withoutHash(want.metadata))) report({ stream, revision, field: 'metadata' });
     });
     const chain = verifyChain(actual, head);
     if (!chain.ok) {

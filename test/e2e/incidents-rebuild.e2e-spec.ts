@@ -92,6 +92,14 @@ describe('rebuilding every read model from position zero', () => {
       expect(tableRows(rebuilt.database, table), table).toEqual(rows);
     }
     expect(rebuilt.projections.every((p) => p.failed === 0)).toBe(true);
+    // The indexes only queries use are dropped for the rebuild and built after its last event (queryIndexes):
+    // the rebuilt database ends with exactly the live one's indexes.
+    const indexes = (db: ReadModelDatabase) =>
+      db.db
+        .prepare(`SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN (${tables.map(() => '?').join(', ')}) ORDER BY name`)
+        .all(...tables);
+    expect(indexes(rebuilt.database).length).toBeGreaterThan(10);
+    expect(indexes(rebuilt.database)).toEqual(indexes(live));
     // What the rebuild saw is what happened: every kind of outcome is in there.
     const list = tableRows(rebuilt.database, 'incident_list') as { status: string; close_reason: string | null; verdict: string | null }[];
     expect(list).toHaveLength(ids.length);

@@ -43,6 +43,7 @@ export const categoryOf = (stream: string): string => {
 @StoreConsumer({
   name: AUDIT_STREAMS_PROJECTION,
   tables: ['audit_streams', 'audit_links'],
+  queryIndexes: ['audit_streams_by_organisation', 'audit_links_by_correlation', 'audit_links_by_causation'],
   // Every event type: read when the engine starts, once every capability has registered its events.
   get events() {
     return registeredEventClasses() as unknown as Type<IEvent>[];

@@ -19,7 +19,7 @@ import {
   type Subscription,
   type SubscriptionHandler,
 } from '../event-store.port';
-import { DEFAULT_MAX_APPEND_SIZE, appendSize, validateAppend } from '../append-validation';
+import { DEFAULT_MAX_APPEND_SIZE, validateAppend } from '../append-validation';
 import { GENESIS_HASH, chainHash, withoutHash } from '../hash-chain';
 import {
   EsdbClient,
@@ -262,13 +262,14 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   append(stream: string, events: EventData[], options: AppendOptions = {}): Promise<AppendResult> {
+    let size: number;
     try {
-      validateAppend(stream, events, this.maxAppendSize);
+      size = validateAppend(stream, events, this.maxAppendSize);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      const queued: QueuedAppend = { events, expected: options.expectedRevision ?? 'any', size: appendSize(events), resolve, reject };
+      const queued: QueuedAppend = { events, expected: options.expectedRevision ?? 'any', size, resolve, reject };
       const queue = this.queues.get(stream);
       if (queue) queue.push(queued);
       else this.queues.set(stream, [queued]);

@@ -19,8 +19,8 @@ import type {
   Subscription,
   SubscriptionHandler,
 } from '../event-store.port';
-import { GENESIS_HASH, chainHash } from '../hash-chain';
-import { DEFAULT_MAX_APPEND_SIZE, validateAppend } from '../append-validation';
+import { GENESIS_HASH, chainHashOf, jcs } from '../hash-chain';
+import { DEFAULT_MAX_APPEND_SIZE, checkAppendSize, eventSize, validateEvents } from '../append-validation';
 import { matchesFilter } from '../event-store.port';
 import { WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES, WalCheckpointer } from './wal-checkpointer';
 
@@ -35,9 +35,16 @@ interface EventRow {
   created: number;
 }
 
+/** An event's data and metadata (without its hash) in JCS (RFC 8785): what the chain hashes and the size limit measures. */
+interface EventText {
+  data: string;
+  metadata: string;
+}
+
 interface PendingAppend {
   stream: string;
   events: EventData[];
+  texts: EventText[];
   expected: ExpectedRevision;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
@@ -171,13 +178,17 @@ export class SqliteEventStore implements EventStore {
 
   append(stream: string, events: EventData[], options: AppendOptions = {}): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new Error('Event store is closed'));
+    let texts: EventText[];
     try {
-      validateAppend(stream, events, this.maxAppendSize);
+      validateEvents(stream, events);
+      // Canonicalized once, here: the same text is measured and hashed into the chain.
+      texts = events.map((event) => ({ data: jcs(event.data), metadata: jcs(event.metadata ?? {}) }));
+      checkAppendSize(stream, events, events.map((event, i) => eventSize(event, texts[i])), this.maxAppendSize);
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.pending.push({ stream, events, expected: options.expectedRevision ?? 'any', resolve, reject });
+      this.pending.push({ stream, events, texts, expected: options.expectedRevision ?? 'any', resolve, reject });
       this.flushTimer ??= setImmediate(() => this.flush());
     });
   }
@@ -370,7 +381,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   /** Checks the expectation, then writes; runs inside the batch transaction. */
-  private write({ stream, events, expected }: PendingAppend): AppendResult {
+  private write({ stream, events, texts, expected }: PendingAppend): AppendResult {
     const head = this.statements.head.get(stream) as { revision: number; metadata: string } | undefined;
     const current = head ? BigInt(head.revision) : null;
     const actual = current ?? 'no_stream';
@@ -396,23 +407,18 @@ export class SqliteEventStore implements EventStore {
     let revision = current ?? -1n;
     let position = 0n;
     const created = Date.now();
-    for (const event of events) {
+    events.forEach((event, i) => {
       revision += 1n;
-      const metadata: JsonObject = { ...(event.metadata ?? {}) };
-      const hash = chainHash(prev, { stream, revision, id: event.id, type: event.type, data: event.data, metadata });
-      metadata.hash = hash;
-      const result = this.statements.insert.run(
-        stream,
-        revision,
-        event.id,
-        event.type,
-        JSON.stringify(event.data),
-        JSON.stringify(metadata),
-        created,
-      );
+      const text = texts[i];
+      const hash = chainHashOf(prev, { stream, revision, id: event.id, type: event.type }, text.data, text.metadata);
+      // Stored in the writer's key order, as EventStoreDB keeps it (envelopes go out as they were built), with
+      // the hash added last: JSON.stringify({ ...metadata, hash }) without copying the object.
+      const json = JSON.stringify(event.metadata ?? {});
+      const metadata = json === '{}' ? `{"hash":"${hash}"}` : `${json.slice(0, -1)},"hash":"${hash}"}`;
+      const result = this.statements.insert.run(stream, revision, event.id, event.type, JSON.stringify(event.data), metadata, created);
       position = BigInt(result.lastInsertRowid);
       prev = hash;
-    }
+    });
     return { nextExpectedRevision: revision, position: positionOf(position) };
   }
 

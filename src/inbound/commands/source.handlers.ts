@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { AggregateStore } from '../../cqrs/aggregate-store';
+import { sameJson } from '../../event-store/hash-chain';
 import { conflict, invalidRequest, notFound } from '../../http/app-error';
 import { assertKnownPlaybook } from '../../contracts/playbooks';
 import { TENANCY, type Tenancy } from '../../contracts/tenancy';
@@ -83,7 +84,7 @@ export class UpdateSourceHandler implements ICommandHandler<UpdateSource, void> 
       const current = existing(state, name, via).settings;
       const settings: SourceSettings = { ...current, ...changes };
       const changed = (Object.keys(settings) as (keyof SourceSettings)[]).filter(
-        (key) => JSON.stringify(settings[key]) !== JSON.stringify(current[key]),
+        (key) => !sameJson(settings[key], current[key]),
       );
       return changed.length > 0 ? [new SourceUpdated(organisationId, name, settings, changed)] : [];
     });

@@ -115,6 +115,7 @@ function numberParts(number: string): [number, number] {
 @StoreConsumer({
   name: INCIDENTS_PROJECTION,
   tables: ['incident_list', 'incident_list_alerts'],
+  queryIndexes: ['incident_list_by_opening', 'incident_list_alerts_by_incident'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -54,6 +54,7 @@ const zeros = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.
 @StoreConsumer({
   name: SOURCE_STATS_PROJECTION,
   tables: ['incident_stats_facts'],
+  queryIndexes: ['incident_stats_facts_by_source'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -63,6 +63,7 @@ interface SlaRow {
 @StoreConsumer({
   name: SLA_PROJECTION,
   tables: ['incident_sla'],
+  queryIndexes: ['incident_sla_acknowledge_due', 'incident_sla_resolve_due'],
   events: [
     IncidentOpened,
     AlertAttached,

@@ -2,6 +2,7 @@ import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { SECRET_BOX, type SecretBox } from '../../config/secret-box';
 import { AggregateStore } from '../../cqrs/aggregate-store';
+import { sameJson } from '../../event-store/hash-chain';
 import { conflict, notFound } from '../../http/app-error';
 import {
   WebhookCreated,
@@ -102,7 +103,7 @@ export class UpdateWebhookHandler implements ICommandHandler<UpdateWebhook, void
       if (rateLimit !== undefined) next.rateLimit = rateLimit;
       if (minSeverity !== undefined) next.minSeverity = minSeverity;
       const keys = new Set([...Object.keys(next), ...Object.keys(current)]) as Set<keyof WebhookSettings>;
-      const changed = [...keys].filter((key) => JSON.stringify(next[key]) !== JSON.stringify(current[key]));
+      const changed = [...keys].filter((key) => !sameJson(next[key], current[key]));
       return changed.length === 0 ? [] : [new WebhookUpdated(organisationId, webhookId, next, changed, new Date().toISOString())];
     });
   }

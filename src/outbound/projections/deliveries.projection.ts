@@ -119,6 +119,7 @@ const toView = ({ seq: _, next_attempt_at, ...row }: DeliveryRow): DeliveryView 
 @StoreConsumer({
   name: DELIVERIES_PROJECTION,
   tables: ['outbound_deliveries', 'outbound_delivery_attempts', 'outbound_webhook_health'],
+  queryIndexes: ['outbound_deliveries_due', 'outbound_deliveries_by_webhook', 'outbound_attempts_by_webhook', 'outbound_deliveries_rounds'],
   // 2: rounds' start times (deadlines), claims, back-pressure pauses and failing-since.
   version: 2,
   events: [

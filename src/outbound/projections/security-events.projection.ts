@@ -24,7 +24,12 @@ export interface SecurityEventFilter {
  * The security-event log as a table, for listing with filters and cursor paging (in log order, so a
  * client can follow the log by keeping the cursor). Keyed by event id: an event recorded twice is listed once.
  */
-@StoreConsumer({ name: SECURITY_EVENTS_PROJECTION, tables: ['outbound_security_events'], events: [SecurityEventRecorded] })
+@StoreConsumer({
+  name: SECURITY_EVENTS_PROJECTION,
+  tables: ['outbound_security_events'],
+  queryIndexes: ['outbound_security_events_by_organisation', 'outbound_security_events_by_type'],
+  events: [SecurityEventRecorded],
+})
 @Injectable()
 export class SecurityEventsProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

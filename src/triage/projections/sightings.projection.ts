@@ -20,7 +20,12 @@ export const sortablePosition = (position: Position) => `${position.commit.toStr
  * first sighting of a key is kept with its place in the store, which orders incidents the same way for
  * everyone — even two triaged at once — and on every rebuild.
  */
-@StoreConsumer({ name: SIGHTINGS_PROJECTION, tables: ['triage_sighting_incidents', 'triage_sightings'], events: [IncidentOpened, TriageStepCompleted] })
+@StoreConsumer({
+  name: SIGHTINGS_PROJECTION,
+  tables: ['triage_sighting_incidents', 'triage_sightings'],
+  queryIndexes: ['triage_sightings_by_key'],
+  events: [IncidentOpened, TriageStepCompleted],
+})
 @Injectable()
 export class SightingsProjection implements StoreConsumerHandler {
   private readonly sql: Record<string, StatementSync>;

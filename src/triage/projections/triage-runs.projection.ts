@@ -25,6 +25,7 @@ export interface RunnableIncident {
 @StoreConsumer({
   name: TRIAGE_RUNS_PROJECTION,
   tables: ['triage_runs'],
+  queryIndexes: ['triage_runs_unfinished'],
   events: [TriageStarted, TriageStepCompleted, TriageStepFailed, TriageCompleted, TriageSkipped, IncidentNeedsManualTriage],
 })
 @Injectable()
