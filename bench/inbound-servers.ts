@@ -14,7 +14,7 @@ import type { Role } from './child';
 import { mib, peakRssMib } from './measure';
 import { waitForHead, waitForPipeline, waitForQuiet, type CaughtUp } from './read-side';
 import { benchEnv } from './replay-store';
-import { lastAlertAppends } from './store-floor';
+import { lastAlertAppends } from './floors';
 import { api, SOURCE_SECRET } from './scenario';
 
 /** The roles the inbound benchmarks start in child processes (child.ts): the baseline server and Towline. */
@@ -149,7 +149,7 @@ export const towlineServer: Role<TowlineOptions, TowlineReady> = {
         caughtUp: ({ timeoutMs }: { timeoutMs: number }) => waitForHead(runner, store, timeoutMs),
         /** The named consumers in order, each up to the head as it is once the one before has finished. */
         pipeline: ({ names, timeoutMs }: { names: string[]; timeoutMs: number }) => waitForPipeline(runner, store, names, timeoutMs),
-        /** What the last alert wrote to the log, for the store floor (store-floor.ts). */
+        /** What the last alert wrote to the log, for the store floor (floors.ts). */
         lastAlert: () => lastAlertAppends(store),
         stop: async () => {
           await app.close();

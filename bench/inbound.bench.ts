@@ -6,7 +6,7 @@ import { postAlerts, type LoadResult } from './load';
 import { compared, envInt, type Figure } from './measure';
 import type { CaughtUp } from './read-side';
 import { api } from './scenario';
-import type { AlertAppend, FloorReady } from './store-floor';
+import type { LogAppend, FloorReady } from './floors';
 
 /**
  * Inbound: signed, distinct alerts (each a new incident) posted to POST /api/webhooks/:source of a real
@@ -40,7 +40,7 @@ export interface TowlineRun extends ServerRun {
   incidents: number;
   startupCatchUp: CaughtUp;
   /** What the last alert wrote to the log (sync mode). */
-  alert?: AlertAppend[];
+  alert?: LogAppend[];
 }
 
 export async function runBaseline(): Promise<ServerRun> {
@@ -73,7 +73,7 @@ export async function runTowline(options: Omit<TowlineOptions, 'source'>): Promi
     const lag = await child.call<CaughtUp>('caughtUp', { timeoutMs: 10 * 60_000 });
     const stats = await child.call<ProcessStats>('stats');
     const cpuMsPerRequest = (stats.cpuMs - start.cpuMs) / answered(load);
-    const alert = options.mode === 'sync' ? await child.call<AlertAppend[]>('lastAlert') : undefined;
+    const alert = options.mode === 'sync' ? await child.call<LogAppend[]>('lastAlert') : undefined;
     return { load, stats, cpuMsPerRequest, lag, visible, incidents: (await incidents(child.ready.url)) - before, startupCatchUp: child.ready.startupCatchUp, alert };
   } finally {
     await child.stop();
@@ -96,11 +96,22 @@ export function invalidity(run: TowlineRun, checkLag: boolean): string | undefin
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
-/** The store floor (store-floor.ts) for the alert's appends, under the load's concurrency and duration. */
-async function runStoreFloor(appends: AlertAppend[]): Promise<FloorReady> {
+/** The store floor (floors.ts) for the alert's appends, under the load's concurrency and duration. */
+async function runStoreFloor(appends: LogAppend[]): Promise<FloorReady> {
   const child = await startChild<FloorReady>('store-floor', { appends, seconds: DURATION, warmup: WARMUP, writers: CONNECTIONS });
   await child.stop();
   return child.ready;
+}
+
+/** The queued floor (floors.ts) under the same load as the Towline runs. */
+async function runQueuedFloor(receipt: LogAppend): Promise<LoadResult> {
+  const child = await startChild<ServerReady>('queued-floor', { receipt });
+  try {
+    await postAlerts(child.ready.url, SOURCE, WARMUP, CONNECTIONS);
+    return await postAlerts(child.ready.url, SOURCE, DURATION, CONNECTIONS);
+  } finally {
+    await child.stop();
+  }
 }
 
 export const latencyExtra = (prefix: string, load: LoadResult) => ({ [`${prefix}p50_ms`]: load.p50, [`${prefix}p99_ms`]: load.p99 });
@@ -110,11 +121,13 @@ export async function inboundBenchmark(): Promise<Figure[]> {
   // quieter in between (other work on the same two cores) shows as the two disagreeing, noted below.
   const before = await runBaseline();
   const sync = await runTowline({ mode: 'sync' });
+  if (!sync.alert) throw new Error('The sync run did not report its last alert');
+  // The floors run inside the baselines' bracket too, on what the sync run's last alert wrote.
+  const floor = await runStoreFloor(sync.alert);
+  const queuedFloor = await runQueuedFloor(sync.alert[0]);
+  const eventsPerAlert = sync.alert.reduce((n, a) => n + a.events.length, 0);
   const queued = await runTowline({ mode: 'async' });
   const after = await runBaseline();
-  if (!sync.alert) throw new Error('The sync run did not report its last alert');
-  const floor = await runStoreFloor(sync.alert);
-  const eventsPerAlert = sync.alert.reduce((n, a) => n + a.events.length, 0);
   for (const b of [before, after]) {
     if (b.load.failures > 0) throw new Error(`The baseline answered ${b.load.failures} requests with something else than 202`);
   }
@@ -197,6 +210,15 @@ export async function inboundBenchmark(): Promise<Figure[]> {
       valid: queuedProblem === undefined,
       note: notes(queuedProblem, busy),
       extra: { ...latencyExtra('', queued.load), queued: queued.load.queued, non_202: queued.load.failures, rss_mib: queued.stats.rssMib, cpu_ms_per_alert: queued.cpuMsPerRequest, ...common },
+    }),
+    compared({
+      name: "inbound queued floor: NestJS answering 202 once the alert's receipt is durable",
+      value: queuedFloor.perSecond,
+      baseline: base.perSecond,
+      unit: 'req/s',
+      valid: queuedFloor.failures === 0,
+      note: 'no signature, parsing or read side: the queued rate cannot pass this',
+      extra: { ...latencyExtra('', queuedFloor), ...common },
     }),
     compared({
       name: 'inbound queued: alerts become visible incidents/s (end to end)',

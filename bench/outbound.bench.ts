@@ -8,7 +8,9 @@ import { Agent, request } from 'undici';
 import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/config';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port';
+import { SqliteEventStore } from '../src/event-store/sqlite/sqlite.event-store';
 import { buildEnvelope } from '../src/outbound/envelope';
+import { lastDeliveryAppends, replayAppends, type LogAppend } from './floors';
 import { compared, envInt, printFigure, type Figure } from './measure';
 
 /**
@@ -158,6 +160,47 @@ interface TowlineRun extends Run {
   p50Ms: number;
   p99Ms: number;
   duplicates: number;
+  /** What the last event and one of its deliveries wrote to the log, for the floor. */
+  written: { event: LogAppend[]; delivery: LogAppend[] };
+}
+
+/**
+ * The floor: the baseline's loop, each request with the log writes of one delivery around it — the
+ * delivery's own appends as the Towline run made them (scheduled before the request; attempted and
+ * succeeded after), and one event's record for every WEBHOOKS requests — appended through the store port
+ * alone (floors.ts). No planning, rendering, signing, guard or read side: the delivery rate cannot pass it.
+ */
+async function floor(total: number, written: TowlineRun['written']): Promise<Run> {
+  const receivers = await startReceivers(WEBHOOKS);
+  const agent = new Agent();
+  const dir = mkdtempSync(join(tmpdir(), 'towline-bench-outbound-floor-'));
+  const store = new SqliteEventStore(join(dir, 'towline.db'));
+  const bodies = Array.from({ length: total }, (_, i) => sampleBody(i));
+  const [scheduled, ...afterwards] = written.delivery;
+  try {
+    const limit = deadline<never>('floor', () => `${receivers.received}/${total} requests`);
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    await Promise.race([
+      pool(total, CONCURRENCY, async (i) => {
+        const own = new Map();
+        if (i % WEBHOOKS === 0) await replayAppends(store, written.event);
+        await replayAppends(store, [scheduled], own);
+        const response = await request(receivers.urls[i % WEBHOOKS], { method: 'POST', headers: BASELINE_HEADERS, body: bodies[i], dispatcher: agent });
+        await response.body.text();
+        if (response.statusCode !== 200) throw new Error(`Floor receiver answered ${response.statusCode}`);
+        await replayAppends(store, afterwards, own);
+      }),
+      limit.promise,
+    ]).finally(() => limit.clear());
+    const used = process.cpuUsage(cpu);
+    return { perSecond: total / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / total };
+  } finally {
+    await agent.close();
+    await receivers.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function towline(): Promise<TowlineRun> {
@@ -246,6 +289,7 @@ async function towline(): Promise<TowlineRun> {
       await subscription.stop();
       await api.close();
     }
+    const written = await lastDeliveryAppends(store);
 
     // Event → first attempt: from the moment its publish request was sent to the first request of each of its
     // deliveries arriving at a receiver.
@@ -264,6 +308,7 @@ async function towline(): Promise<TowlineRun> {
       p50Ms: quantile(0.5),
       p99Ms: quantile(0.99),
       duplicates,
+      written,
     };
   } finally {
     await app?.close();
@@ -280,7 +325,9 @@ export async function outboundBenchmark(): Promise<Figure[]> {
   // during the run (shared cores) moves the ratio less.
   const before = await baseline(total);
   const ours = await towline();
+  const least = await floor(total, ours.written);
   const after = await baseline(total);
+  const eventsPerDelivery = [...ours.written.delivery, ...ours.written.event].reduce((n, a, i) => n + a.events.length / (i < ours.written.delivery.length ? 1 : WEBHOOKS), 0);
   const base = (before.perSecond + after.perSecond) / 2;
   const baseCpuUs = (before.cpuUs + after.cpuUs) / 2;
   return [
@@ -308,6 +355,14 @@ export async function outboundBenchmark(): Promise<Figure[]> {
         baseline_cpu_us_per_request: baseCpuUs,
         cpu_ratio: baseCpuUs / ours.cpuUs,
       },
+    }),
+    compared({
+      name: "outbound floor: the same loop with each delivery's events appended through the store port",
+      value: least.perSecond,
+      baseline: base,
+      unit: 'deliveries/s',
+      note: 'no planning, rendering, signing or read side: the delivery rate cannot pass this',
+      extra: { events_per_delivery: eventsPerDelivery, cpu_us_per_delivery: least.cpuUs, concurrency: CONCURRENCY },
     }),
     { name: 'outbound: event → first attempt, p50', value: ours.p50Ms, unit: 'ms' },
     { name: 'outbound: event → first attempt, p99', value: ours.p99Ms, unit: 'ms' },

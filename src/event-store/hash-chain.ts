@@ -26,7 +26,7 @@ export function jcs(value: unknown): string {
   return text;
 }
 
-/** Equal as JSON values, whatever their objects' key order (stored events come back in JCS order). */
+/** Equal as JSON values: the order of an object's keys is no part of its value (an API call may send them in any order). */
 export function sameJson(a: unknown, b: unknown): boolean {
   return a === undefined || b === undefined ? a === b : jcs(a) === jcs(b);
 }
