@@ -132,30 +132,6 @@ interface Run {
   cpuUs: number;
 }
 
-async function baseline(total: number): Promise<Run> {
-  const receivers = await startReceivers(WEBHOOKS);
-  const agent = new Agent();
-  const bodies = Array.from({ length: total }, (_, i) => sampleBody(i));
-  try {
-    const limit = deadline<never>('baseline', () => `${receivers.received}/${total} requests`);
-    const started = performance.now();
-    const cpu = process.cpuUsage();
-    await Promise.race([
-      pool(total, CONCURRENCY, async (i) => {
-        const response = await request(receivers.urls[i % WEBHOOKS], { method: 'POST', headers: BASELINE_HEADERS, body: bodies[i], dispatcher: agent });
-        await response.body.text();
-        if (response.statusCode !== 200) throw new Error(`Baseline receiver answered ${response.statusCode}`);
-      }),
-      limit.promise,
-    ]).finally(() => limit.clear());
-    const used = process.cpuUsage(cpu);
-    return { perSecond: total / ((performance.now() - started) / 1000), cpuUs: (used.user + used.system) / total };
-  } finally {
-    await agent.close();
-    await receivers.close();
-  }
-}
-
 interface TowlineRun extends Run {
   p50Ms: number;
   p99Ms: number;
@@ -165,31 +141,35 @@ interface TowlineRun extends Run {
 }
 
 /**
- * The floor: the baseline's loop, each request with the log writes of one delivery around it — the
- * delivery's own appends as the Towline run made them (scheduled before the request; attempted and
- * succeeded after), and one event's record for every WEBHOOKS requests — appended through the store port
- * alone (floors.ts). No planning, rendering, signing, guard or read side: the delivery rate cannot pass it.
+ * The baseline: a plain undici POST loop over `total` requests. With `written`, the floor: the same loop,
+ * each request with the log writes of one delivery around it — the delivery's own appends as the Towline
+ * run made them (scheduled before the request; attempted and succeeded after), and one event's record for
+ * every WEBHOOKS requests — appended through the store port alone (floors.ts). No planning, rendering,
+ * signing, guard or read side: the delivery rate cannot pass it.
  */
-async function floor(total: number, written: TowlineRun['written']): Promise<Run> {
+async function loop(total: number, written?: TowlineRun['written']): Promise<Run> {
+  const name = written ? 'floor' : 'baseline';
   const receivers = await startReceivers(WEBHOOKS);
   const agent = new Agent();
-  const dir = mkdtempSync(join(tmpdir(), 'towline-bench-outbound-floor-'));
-  const store = new SqliteEventStore(join(dir, 'towline.db'));
   const bodies = Array.from({ length: total }, (_, i) => sampleBody(i));
-  const [scheduled, ...afterwards] = written.delivery;
+  const dir = written && mkdtempSync(join(tmpdir(), 'towline-bench-outbound-floor-'));
+  const store = dir ? new SqliteEventStore(join(dir, 'towline.db')) : undefined;
+  const [scheduled, ...afterwards] = written?.delivery ?? [];
   try {
-    const limit = deadline<never>('floor', () => `${receivers.received}/${total} requests`);
+    const limit = deadline<never>(name, () => `${receivers.received}/${total} requests`);
     const started = performance.now();
     const cpu = process.cpuUsage();
     await Promise.race([
       pool(total, CONCURRENCY, async (i) => {
         const own = new Map();
-        if (i % WEBHOOKS === 0) await replayAppends(store, written.event);
-        await replayAppends(store, [scheduled], own);
+        if (store && written) {
+          if (i % WEBHOOKS === 0) await replayAppends(store, written.event);
+          await replayAppends(store, [scheduled], own);
+        }
         const response = await request(receivers.urls[i % WEBHOOKS], { method: 'POST', headers: BASELINE_HEADERS, body: bodies[i], dispatcher: agent });
         await response.body.text();
-        if (response.statusCode !== 200) throw new Error(`Floor receiver answered ${response.statusCode}`);
-        await replayAppends(store, afterwards, own);
+        if (response.statusCode !== 200) throw new Error(`The ${name}'s receiver answered ${response.statusCode}`);
+        if (store) await replayAppends(store, afterwards, own);
       }),
       limit.promise,
     ]).finally(() => limit.clear());
@@ -198,8 +178,8 @@ async function floor(total: number, written: TowlineRun['written']): Promise<Run
   } finally {
     await agent.close();
     await receivers.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await store?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -320,13 +300,13 @@ async function towline(): Promise<TowlineRun> {
 export async function outboundBenchmark(): Promise<Figure[]> {
   const total = EVENTS * WEBHOOKS;
   // A warm-up of the full size, so that neither side pays alone for compiling undici and node:http.
-  await baseline(total);
+  await loop(total);
   // The baseline runs before and after Towline and counts as their mean, so a machine whose load changes
   // during the run (shared cores) moves the ratio less.
-  const before = await baseline(total);
+  const before = await loop(total);
   const ours = await towline();
-  const least = await floor(total, ours.written);
-  const after = await baseline(total);
+  const least = await loop(total, ours.written);
+  const after = await loop(total);
   const eventsPerDelivery = [...ours.written.delivery, ...ours.written.event].reduce((n, a, i) => n + a.events.length / (i < ours.written.delivery.length ? 1 : WEBHOOKS), 0);
   const base = (before.perSecond + after.perSecond) / 2;
   const baseCpuUs = (before.cpuUs + after.cpuUs) / 2;
