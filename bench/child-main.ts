@@ -1,7 +1,7 @@
 import { serveRole, type Role } from './child';
 import { baselineServer, towlineServer } from './inbound-servers';
 import { readLoop, rebuildRole } from './replay.bench';
-import { queuedFloorRole, storeFloorRole } from './floors';
+import { storeFloorRole } from './floors';
 
 /** Entry of the bench's child processes (child.ts): `node dist/bench/child-main.js <role>`. */
 const roles: Record<string, Role<any, unknown>> = {
@@ -10,7 +10,6 @@ const roles: Record<string, Role<any, unknown>> = {
   'read-loop': readLoop,
   rebuild: rebuildRole,
   'store-floor': storeFloorRole,
-  'queued-floor': queuedFloorRole,
 };
 
 const role = roles[process.argv[2] ?? ''];

@@ -1,6 +1,3 @@
-import { Controller, HttpCode, Module, Post } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,11 +5,11 @@ import { join } from 'node:path';
 import type { EventStore, ExpectedRevision, JsonObject, RecordedEvent } from '../src/event-store/event-store.port';
 import { SqliteEventStore } from '../src/event-store/sqlite/sqlite.event-store';
 import type { Role } from './child';
-import type { ServerReady } from './inbound-servers';
 
 /**
  * The benchmarks' floors: how fast the parts Towline cannot do without go on their own, so that a ratio can
- * be read against what is possible at all with them on this machine (the outbound one is in outbound.bench.ts).
+ * be read against what is possible at all with them on this machine (the queued one is the baseline server
+ * of inbound-servers.ts appending a receipt, the outbound one is in outbound.bench.ts).
  *
  * The store floor: what one signed alert writes to the log — the events of a real alert of the
  * sync run, read back from its store — appended again through the store port alone (`SqliteEventStore`:
@@ -129,44 +126,5 @@ export const storeFloorRole: Role<{ appends: LogAppend[]; seconds: number; warmu
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
-  },
-};
-
-/**
- * The queued floor: NestJS on Fastify, as Towline's app is built, with one route that appends the alert's
- * receipt (the first append the sync run's alert made: one event, on a new stream) through the store port
- * and answers 202 once it is durable — what a queued answer needs, without the signature check, parsing,
- * normalization, limits, logging or read side. The queued answer rate cannot pass it.
- */
-export const queuedFloorRole: Role<{ receipt: LogAppend }, ServerReady> = {
-  async start({ receipt }) {
-    const dir = mkdtempSync(join(tmpdir(), 'towline-bench-queued-floor-'));
-    const store = new SqliteEventStore(join(dir, 'towline.db'));
-
-    @Controller()
-    class FloorController {
-      @Post('api/webhooks/:source')
-      @HttpCode(202)
-      async receive(): Promise<{ status: string }> {
-        await replayAppends(store, [receipt]);
-        return { status: 'queued' };
-      }
-    }
-    @Module({ controllers: [FloorController] })
-    class FloorModule {}
-
-    const app = await NestFactory.create<NestFastifyApplication>(FloorModule, new FastifyAdapter(), { logger: false });
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
-    return {
-      ready: { url },
-      handlers: {
-        stop: async () => {
-          await app.close();
-          await store.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      },
-    };
   },
 };

@@ -10,11 +10,12 @@ import { createApp } from '../src/app.factory';
 import { loadConfig } from '../src/config/config';
 import { ReadSideRunner } from '../src/cqrs/read-side.runner';
 import { EVENT_STORE, type EventStore } from '../src/event-store/event-store.port';
+import { SqliteEventStore } from '../src/event-store/sqlite/sqlite.event-store';
 import type { Role } from './child';
 import { mib, peakRssMib } from './measure';
 import { waitForHead, waitForPipeline, waitForQuiet, type CaughtUp } from './read-side';
 import { benchEnv } from './replay-store';
-import { lastAlertAppends } from './floors';
+import { lastAlertAppends, replayAppends, type LogAppend } from './floors';
 import { api, SOURCE_SECRET } from './scenario';
 
 /** The roles the inbound benchmarks start in child processes (child.ts): the baseline server and Towline. */
@@ -44,10 +45,16 @@ const stats = async (): Promise<ProcessStats> => {
  * synchronous=FULL) with group commit: every insert that arrives in one turn of the event loop shares one
  * transaction, committed at setImmediate, and only then is each request answered 202. So the ratio is the
  * price of everything Towline does beyond a durable, authenticated insert.
+ *
+ * With `receipt`, the queued floor (floors.ts): the same server, but what it makes durable is the alert's
+ * receipt, appended through Towline's store port (the RFC 8785 + SHA-256 chain, the revision check, group
+ * commit, fdatasync) as the sync run wrote it — what a queued answer needs at the least, without Towline's
+ * framework, parsing, normalization, limits, logging or read side.
  */
-export const baselineServer: Role<Record<string, never>, ServerReady> = {
-  async start() {
+export const baselineServer: Role<{ receipt?: LogAppend }, ServerReady> = {
+  async start({ receipt }) {
     const dir = mkdtempSync(join(tmpdir(), 'towline-bench-baseline-'));
+    const store = receipt ? new SqliteEventStore(join(dir, 'towline.db')) : undefined;
     const db = new DatabaseSync(join(dir, 'baseline.db'));
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
       CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, received INTEGER NOT NULL, body TEXT NOT NULL);`);
@@ -86,6 +93,13 @@ export const baselineServer: Role<Record<string, never>, ServerReady> = {
         const given = Buffer.from(String(req.headers['x-webhook-signature'] ?? '').replace(/^sha256=/, ''), 'hex');
         const expected = createHmac('sha256', SOURCE_SECRET).update(`${timestamp}.`).update(body).digest();
         if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply(res, 401, '{"error":"invalid_signature"}');
+        if (store && receipt) {
+          replayAppends(store, [receipt]).then(
+            () => reply(res, 202, '{"status":"queued"}'),
+            () => reply(res, 500, '{"error":"store"}'),
+          );
+          return;
+        }
         pending.push({ source: match[1], body, res });
         flushing ??= setImmediate(flush);
       });
@@ -99,6 +113,7 @@ export const baselineServer: Role<Record<string, never>, ServerReady> = {
           server.closeAllConnections();
           await new Promise<void>((resolve) => server.close(() => resolve()));
           db.close();
+          await store?.close();
           rmSync(dir, { recursive: true, force: true });
         },
       },

@@ -103,9 +103,9 @@ async function runStoreFloor(appends: LogAppend[]): Promise<FloorReady> {
   return child.ready;
 }
 
-/** The queued floor (floors.ts) under the same load as the Towline runs. */
+/** The queued floor (inbound-servers.ts: the baseline server appending the receipt) under the same load. */
 async function runQueuedFloor(receipt: LogAppend): Promise<LoadResult> {
-  const child = await startChild<ServerReady>('queued-floor', { receipt });
+  const child = await startChild<ServerReady>('baseline', { receipt });
   try {
     await postAlerts(child.ready.url, SOURCE, WARMUP, CONNECTIONS);
     return await postAlerts(child.ready.url, SOURCE, DURATION, CONNECTIONS);
@@ -212,12 +212,12 @@ export async function inboundBenchmark(): Promise<Figure[]> {
       extra: { ...latencyExtra('', queued.load), queued: queued.load.queued, non_202: queued.load.failures, rss_mib: queued.stats.rssMib, cpu_ms_per_alert: queued.cpuMsPerRequest, ...common },
     }),
     compared({
-      name: "inbound queued floor: NestJS answering 202 once the alert's receipt is durable",
+      name: "inbound queued floor: the baseline server making the alert's receipt durable through the store port",
       value: queuedFloor.perSecond,
       baseline: base.perSecond,
       unit: 'req/s',
       valid: queuedFloor.failures === 0,
-      note: 'no signature, parsing or read side: the queued rate cannot pass this',
+      note: 'no framework, parsing or read side: the queued rate cannot pass this',
       extra: { ...latencyExtra('', queuedFloor), ...common },
     }),
     compared({
